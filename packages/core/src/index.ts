@@ -1,0 +1,75 @@
+/**
+ * `@paylink/core` — the payment-link lifecycle as an XState machine, Result-typed commands and the
+ * storage port. Start with {@link createPaymentLinks}.
+ * @packageDocumentation
+ */
+export { type Decision, decide, expirableStatuses, interpret, isTerminal } from "./decision.js";
+export {
+  describeOutcome,
+  type LifecycleEdge,
+  lifecycleEdges,
+  toDot,
+  toMarkdownTable,
+  toMermaid,
+  toStatelyJson,
+} from "./diagram.js";
+export {
+  type ChargeNotCancelable,
+  type Conflict,
+  ERROR_CODES,
+  type ErrorCode,
+  errors,
+  type InvalidRequest,
+  type LinkNotPayable,
+  type NotFound,
+  type PaylinkError,
+  type PaymentNotCancelable,
+  type StoreUnavailable,
+  type ValidationIssue,
+} from "./errors.js";
+export { type DomainEvent, type DomainEventType, eventPrefix } from "./events.js";
+export { type Clock, type IdGenerator, randomIds, systemClock } from "./ids.js";
+export {
+  CHARGE_STATUSES,
+  DOMAIN_EVENT_NAMES,
+  type DomainEventName,
+  KINDS,
+  type Kind,
+  LIFECYCLE_EVENTS,
+  LINK_STATUSES,
+  type LifecycleEventType,
+  REJECTION_CODES,
+  type RejectionCode,
+  STAMPED_FIELDS,
+  STATUSES,
+  type StampedField,
+  type Status,
+  statusesOf,
+} from "./lifecycle.js";
+export {
+  type CancelResult,
+  createPaymentLinks,
+  type PaymentLinks,
+  type PaymentLinksOptions,
+} from "./links.js";
+export {
+  type LifecycleContext,
+  type LifecycleEvent,
+  type LifecycleMachine,
+  lifecycleMachine,
+  type StampParams,
+} from "./machine.js";
+export { CURRENCIES, currencyExponent, isCurrency, toMajorUnits, toMinorUnits } from "./money.js";
+export {
+  type CreatePaymentInput,
+  CreatePaymentInputSchema,
+  CurrencySchema,
+  type Metadata,
+  MetadataSchema,
+  MinorUnitsSchema,
+  type Payment,
+  PaymentSchema,
+  type Scope,
+  ScopeSchema,
+} from "./schemas.js";
+export type { PaymentRef, PaymentStore, StoredEvent, StoredPayment } from "./store.js";

@@ -1,0 +1,293 @@
+import { err, ok, type Result, ResultAsync } from "neverthrow";
+import type { z } from "zod";
+import { type Decision, decide } from "./decision.js";
+import { errors, type PaylinkError, type ValidationIssue } from "./errors.js";
+import { type DomainEvent, eventPrefix } from "./events.js";
+import { type Clock, type IdGenerator, randomIds, systemClock } from "./ids.js";
+import type { LifecycleEventType, Status } from "./lifecycle.js";
+import {
+  type CreatePaymentInput,
+  CreatePaymentInputSchema,
+  type Payment,
+  type Scope,
+  ScopeSchema,
+} from "./schemas.js";
+import type { PaymentStore, StoredEvent, StoredPayment } from "./store.js";
+
+/** Options of {@link createPaymentLinks}. */
+export interface PaymentLinksOptions {
+  /** Where payments and their events are kept. */
+  readonly store: PaymentStore;
+  /** Time source; tests inject a fake clock. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Id source. Default: `pay_` / `evt_` + 24 random URL-safe characters. */
+  readonly ids?: IdGenerator;
+  /** The hosted page of a payment (its `url` field). Default: `/pay/{id}`. */
+  readonly urlFor?: (payment: Payment) => string;
+  /** How many times a command re-reads and re-decides after losing a compare-and-swap. Default: 8. */
+  readonly maxRetries?: number;
+}
+
+/** Result of `cancel`: `changed` is false exactly when the link was already canceled. */
+export interface CancelResult {
+  readonly payment: Payment;
+  readonly changed: boolean;
+}
+
+/** The commands of Paylink. Every method returns a `ResultAsync` and never throws or rejects. */
+export interface PaymentLinks {
+  /** Creates a payment link (or a charge) in `pending`. */
+  create(scope: Scope, input: CreatePaymentInput): ResultAsync<Payment, PaylinkError>;
+  /** Reads a payment, applying a due expiry first. */
+  get(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
+  /**
+   * Cancels a link that is pending, viewed or attempted. A canceled link answers `changed: false` and
+   * writes nothing. Charges: `charge_not_cancelable`; processing, paid, expired: `payment_not_cancelable`.
+   */
+  cancel(scope: Scope, id: string): ResultAsync<CancelResult, PaylinkError>;
+  /** Records that the customer opened the link (only the first view changes it). */
+  view(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
+  /** Starts a payment: pending | viewed | attempted → processing, else `link_not_payable`. */
+  startPayment(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
+  /** The payment in flight failed: processing → attempted (or expired if past `expiresAt`). */
+  paymentFailed(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
+  /** The payment succeeded: → paid; on a canceled or expired link, a `late_payment` event is recorded. */
+  paymentSucceeded(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
+  /** Expires up to `limit` (default 100) due links; returns how many were expired. */
+  expireDue(limit?: number): ResultAsync<number, PaylinkError>;
+  /** Domain events after sequence `after` (default 0), in commit order, at most `limit` (default 100). */
+  events(options?: { after?: number; limit?: number }): ResultAsync<readonly StoredEvent[], PaylinkError>;
+}
+
+type Outcome = { readonly payment: Payment; readonly changed: boolean };
+
+const MAX_ID_LENGTH = 255;
+const STAMP_ONCE = null;
+
+function issuesOf(error: z.ZodError): ValidationIssue[] {
+  return error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
+}
+
+/** Applies a decision to a payment: the next status and the timestamps it sets (each only once). */
+function apply(payment: Payment, decision: Decision, now: string): Payment {
+  if (decision.status === payment.status && decision.stamps.length === 0) return payment;
+  const next: Payment = { ...payment, status: decision.status, updatedAt: now };
+  for (const { field, at } of decision.stamps) {
+    if (next[field] === STAMP_ONCE) next[field] = at === "expiresAt" ? (payment.expiresAt ?? now) : now;
+  }
+  return next;
+}
+
+/**
+ * Creates the Paylink commands over a store.
+ *
+ * @example
+ * const links = createPaymentLinks({ store: createMemoryStore() });
+ * const created = await links.create({ accountId: "acct_1", livemode: false }, { ... });
+ */
+export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
+  const { store } = options;
+  const clock = options.clock ?? systemClock;
+  const ids = options.ids ?? randomIds;
+  const urlFor = options.urlFor ?? ((payment: Payment) => `/pay/${payment.id}`);
+  const maxRetries = options.maxRetries ?? 8;
+
+  const checkScope = (scope: Scope): Result<Scope, PaylinkError> => {
+    // Cheap structural check first; zod only builds the error message.
+    if (
+      scope !== null &&
+      typeof scope === "object" &&
+      typeof scope.accountId === "string" &&
+      scope.accountId.length > 0 &&
+      scope.accountId.length <= 255 &&
+      typeof scope.livemode === "boolean"
+    ) {
+      return ok(scope);
+    }
+    const parsed = ScopeSchema.safeParse(scope);
+    return err(errors.invalidRequest(parsed.success ? [] : issuesOf(parsed.error).map(prefix("scope"))));
+  };
+
+  const eventsFor = (
+    scope: Scope,
+    before: Status | null,
+    payment: Payment,
+    names: readonly string[],
+    at: string,
+  ): DomainEvent[] =>
+    names.map((name) => ({
+      id: ids.eventId(),
+      type: `${eventPrefix(payment.kind)}.${name}` as DomainEvent["type"],
+      paymentId: payment.id,
+      accountId: scope.accountId,
+      livemode: scope.livemode,
+      occurredAt: at,
+      previousStatus: before,
+      payment,
+    }));
+
+  /**
+   * Runs one command: read, apply a due expiry, decide, compare-and-swap; on a lost swap, read again and
+   * decide again. `type` null only applies the due expiry (reads and sweeps).
+   */
+  async function run(
+    scope: Scope,
+    id: string,
+    type: LifecycleEventType | null,
+  ): Promise<Result<Outcome, PaylinkError>> {
+    const scoped = checkScope(scope);
+    if (scoped.isErr()) return err(scoped.error);
+    if (typeof id !== "string")
+      return err(errors.invalidRequest([{ path: "id", message: "must be a string" }]));
+    if (id.length === 0 || id.length > MAX_ID_LENGTH) return err(errors.notFound(id));
+    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      const record = await store.get(scope, id);
+      if (record === undefined) return err(errors.notFound(id));
+      const current = record.payment;
+      const nowDate = clock.now();
+      const nowMs = nowDate.getTime();
+      const now = nowDate.toISOString();
+      const due = current.expiresAt !== null && nowMs >= Date.parse(current.expiresAt);
+
+      // Lazy expiry: a due expiry is applied before the command, so every reader sees `expired`.
+      const expiry = decide(current.kind, current.status, "EXPIRE", due);
+      if (expiry === undefined)
+        return err(errors.storeUnavailable(new Error(`unknown status ${current.status}`)));
+      const expired = expiry.changes ? apply(current, expiry, now) : current;
+      const expiryEvents = expiry.changes ? eventsFor(scope, current.status, expired, expiry.emits, now) : [];
+
+      let next = expired;
+      let commandEvents: DomainEvent[] = [];
+      let rejection: PaylinkError | null = null;
+      let changed = false;
+      if (type !== null) {
+        const decision = decide(expired.kind, expired.status, type, due)!;
+        if (decision.reject !== null) {
+          rejection =
+            decision.reject === "charge_not_cancelable"
+              ? errors.chargeNotCancelable(id)
+              : decision.reject === "payment_not_cancelable"
+                ? errors.paymentNotCancelable(id, expired.status)
+                : errors.linkNotPayable(id, expired.status);
+        } else if (decision.changes) {
+          next = apply(expired, decision, now);
+          commandEvents = eventsFor(scope, expired.status, next, decision.emits, now);
+          changed = true;
+        }
+      }
+
+      const events = expiryEvents.length === 0 ? commandEvents : [...expiryEvents, ...commandEvents];
+      if (events.length > 0) {
+        const written = await store.compareAndSwap(
+          scope,
+          { payment: next, version: record.version + 1 },
+          record.version,
+          events,
+        );
+        if (!written) continue;
+      }
+      if (rejection !== null) return err(rejection);
+      return ok({ payment: next, changed: changed || (type === null && expiry.changes) });
+    }
+    return err(errors.conflict(id));
+  }
+
+  /** Wraps a command so that nothing throws or rejects across the API: failures become `store_unavailable`. */
+  const safely = <T>(work: () => Promise<Result<T, PaylinkError>>): ResultAsync<T, PaylinkError> =>
+    new ResultAsync(
+      (async () => {
+        try {
+          return await work();
+        } catch (cause) {
+          return err(errors.storeUnavailable(cause));
+        }
+      })(),
+    );
+
+  const payment = (scope: Scope, id: string, type: LifecycleEventType | null) =>
+    safely(async () => (await run(scope, id, type)).map((outcome) => outcome.payment));
+
+  async function create(scope: Scope, input: CreatePaymentInput): Promise<Result<Payment, PaylinkError>> {
+    const scoped = checkScope(scope);
+    if (scoped.isErr()) return err(scoped.error);
+    const parsed = CreatePaymentInputSchema.safeParse(input);
+    if (!parsed.success) return err(errors.invalidRequest(issuesOf(parsed.error)));
+    const value = parsed.data;
+    const nowDate = clock.now();
+    const now = nowDate.toISOString();
+    const expiresAt = value.expiresAt == null ? null : new Date(value.expiresAt);
+    if (expiresAt !== null && expiresAt.getTime() <= nowDate.getTime()) {
+      return err(errors.invalidRequest([{ path: "expiresAt", message: "must be in the future" }]));
+    }
+    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      const draft: Payment = {
+        id: ids.paymentId(),
+        customerId: value.customerId,
+        kind: value.kind,
+        status: "pending",
+        provider: value.provider,
+        amountSubtotal: value.amountSubtotal,
+        taxAmount: value.taxAmount,
+        amountTotal: value.amountSubtotal + value.taxAmount,
+        currency: value.currency,
+        description: value.description,
+        metadata: value.metadata,
+        url: "",
+        expiresAt: expiresAt?.toISOString() ?? null,
+        createdAt: now,
+        updatedAt: now,
+        object: "payment",
+        livemode: scope.livemode,
+        viewedAt: null,
+        attemptedAt: null,
+        paidAt: null,
+        canceledAt: null,
+        expiredAt: null,
+      };
+      const created: Payment = { ...draft, url: urlFor(draft) };
+      const record: StoredPayment = { payment: created, version: 1 };
+      if (await store.insert(scope, record, eventsFor(scope, null, created, ["created"], now)))
+        return ok(created);
+    }
+    return err(errors.conflict("(new payment id)"));
+  }
+
+  return {
+    create: (scope, input) => safely(() => create(scope, input)),
+    get: (scope, id) => payment(scope, id, null),
+    cancel: (scope, id) => safely(() => run(scope, id, "CANCEL")),
+    view: (scope, id) => payment(scope, id, "VIEW"),
+    startPayment: (scope, id) => payment(scope, id, "START_PAYMENT"),
+    paymentFailed: (scope, id) => payment(scope, id, "PAYMENT_FAILED"),
+    paymentSucceeded: (scope, id) => payment(scope, id, "PAYMENT_SUCCEEDED"),
+    expireDue: (limit = 100) =>
+      safely(async () => {
+        if (!Number.isSafeInteger(limit) || limit < 1) {
+          return err(errors.invalidRequest([{ path: "limit", message: "must be a positive integer" }]));
+        }
+        const due = await store.findDue(clock.now().toISOString(), limit);
+        let expired = 0;
+        for (const ref of due) {
+          const outcome = await run(ref.scope, ref.id, null);
+          if (outcome.isErr() && outcome.error.code !== "not_found") return err(outcome.error);
+          if (outcome.isOk() && outcome.value.changed && outcome.value.payment.status === "expired")
+            expired++;
+        }
+        return ok(expired);
+      }),
+    events: ({ after = 0, limit = 100 } = {}) =>
+      safely(async () => {
+        if (!Number.isSafeInteger(after) || after < 0 || !Number.isSafeInteger(limit) || limit < 1) {
+          return err(
+            errors.invalidRequest([{ path: "after", message: "after ≥ 0 and limit ≥ 1 must be integers" }]),
+          );
+        }
+        return ok(await store.readEvents(after, limit));
+      }),
+  };
+}
+
+const prefix = (path: string) => (issue: ValidationIssue) => ({
+  ...issue,
+  path: issue.path ? `${path}.${issue.path}` : path,
+});

@@ -1,0 +1,221 @@
+import { test } from "@fast-check/vitest";
+import { createPaymentLinks, type PaymentStore } from "@paylink/core";
+import { createMemoryStore } from "@paylink/store-memory";
+import { createInputArb, fakeClock } from "@paylink/testing";
+import { describe, expect } from "vitest";
+import { linkInput, SCOPE, setup } from "./helpers.js";
+
+describe("create", () => {
+  test("a link starts pending with the seed's fields, a computed total and a pay_ id", async () => {
+    const { links, clock } = setup();
+    const payment = (await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap();
+    expect(payment.id).toMatch(/^pay_[A-Za-z0-9_-]{24}$/);
+    expect(payment).toMatchObject({
+      kind: "link",
+      status: "pending",
+      amountTotal: 1200,
+      object: "payment",
+      livemode: false,
+      url: `/pay/${payment.id}`,
+      createdAt: clock.now().toISOString(),
+      viewedAt: null,
+      canceledAt: null,
+    });
+    expect((await links.get(SCOPE, payment.id))._unsafeUnwrap()).toEqual(payment);
+  });
+
+  test("urlFor and ids are injectable", async () => {
+    let n = 0;
+    const links = createPaymentLinks({
+      store: createMemoryStore(),
+      ids: { paymentId: () => `pay_test_${++n}`, eventId: () => `evt_${n}` },
+      urlFor: (p) => `https://demo.example/pay/${p.id}`,
+    });
+    const payment = (await links.create(SCOPE, linkInput(new Date())))._unsafeUnwrap();
+    expect(payment.id).toBe("pay_test_1");
+    expect(payment.url).toBe("https://demo.example/pay/pay_test_1");
+  });
+
+  test("an id collision retries with a new id", async () => {
+    const ids = ["pay_same", "pay_same", "pay_other"];
+    const links = createPaymentLinks({
+      store: createMemoryStore(),
+      ids: { paymentId: () => ids.shift()!, eventId: () => "evt" },
+    });
+    expect((await links.create(SCOPE, linkInput(new Date())))._unsafeUnwrap().id).toBe("pay_same");
+    expect((await links.create(SCOPE, linkInput(new Date())))._unsafeUnwrap().id).toBe("pay_other");
+  });
+
+  test.prop([createInputArb()])(
+    "any valid input creates a pending payment whose total is subtotal + tax",
+    async (input) => {
+      const { links } = setup();
+      const payment = (await links.create(SCOPE, input))._unsafeUnwrap();
+      expect(payment.status).toBe("pending");
+      expect(payment.amountTotal).toBe(input.amountSubtotal + (input.taxAmount ?? 0));
+    },
+  );
+
+  const bad: Array<[string, Record<string, unknown>, string]> = [
+    ["fractional amount", { amountSubtotal: 10.5 }, "amountSubtotal"],
+    ["negative amount", { amountSubtotal: -1 }, "amountSubtotal"],
+    ["unsafe amount", { amountSubtotal: 2 ** 53 }, "amountSubtotal"],
+    ["unsafe total", { amountSubtotal: Number.MAX_SAFE_INTEGER, taxAmount: 1 }, "taxAmount"],
+    ["string amount", { amountSubtotal: "10" }, "amountSubtotal"],
+    ["unknown currency", { currency: "ABC" }, "currency"],
+    ["lower-case currency", { currency: "gbp" }, "currency"],
+    ["amountTotal given", { amountTotal: 1200 }, ""],
+    ["unknown field", { color: "red" }, ""],
+    ["past expiry", { expiresAt: new Date(Date.now() - 1000) }, "expiresAt"],
+    ["no expiry for a link", { expiresAt: undefined }, "expiresAt"],
+    ["expiry for a charge", { kind: "charge" }, "expiresAt"],
+    ["bad date", { expiresAt: "tomorrow" }, "expiresAt"],
+    ["unknown kind", { kind: "refund" }, "kind"],
+    ["empty customer", { customerId: "" }, "customerId"],
+    ["metadata object value", { metadata: { a: { b: 1 } } }, "metadata.a"],
+    [
+      "too many metadata keys",
+      { metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i])) },
+      "metadata",
+    ],
+  ];
+  test.each(bad)("refuses %s with invalid_request naming the field", async (_name, overrides, path) => {
+    const { links, store } = setup({ clock: { now: () => new Date() } });
+    const result = await links.create(SCOPE, linkInput(new Date(), overrides) as never);
+    const error = result._unsafeUnwrapErr();
+    expect(error.code).toBe("invalid_request");
+    if (error.code === "invalid_request") expect(error.issues.map((i) => i.path)).toContain(path);
+    expect(store.size()).toBe(0);
+  });
+
+  test("refuses a malformed scope", async () => {
+    const { links, clock } = setup();
+    for (const scope of [{ accountId: "", livemode: false }, { accountId: "a" }, null]) {
+      const result = await links.create(scope as never, linkInput(clock.now()));
+      expect(result._unsafeUnwrapErr().code).toBe("invalid_request");
+    }
+  });
+});
+
+describe("failures are values", () => {
+  const throwing = (method: keyof PaymentStore): PaymentStore => {
+    const store = createMemoryStore();
+    return { ...store, [method]: () => Promise.reject(new Error("ECONNREFUSED secret driver text")) };
+  };
+
+  test.each(["get", "insert", "compareAndSwap", "findDue", "readEvents"] as const)(
+    "a store whose %s rejects gives store_unavailable, never a throw",
+    async (method) => {
+      const clock = fakeClock();
+      const base = createMemoryStore();
+      const links0 = createPaymentLinks({ store: base, clock });
+      const id = (await links0.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap().id;
+      const broken = {
+        ...throwing(method),
+        ...Object.fromEntries(Object.entries(base).filter(([k]) => k !== method)),
+      } as PaymentStore;
+      const links = createPaymentLinks({ store: broken, clock });
+      const results = await Promise.all([
+        links.create(SCOPE, linkInput(clock.now())),
+        links.cancel(SCOPE, id),
+        links.expireDue(),
+        links.events(),
+      ]);
+      const codes = results.filter((r) => r.isErr()).map((r) => r._unsafeUnwrapErr().code);
+      expect(codes.length).toBeGreaterThan(0);
+      expect(new Set(codes)).toEqual(new Set(["store_unavailable"]));
+      for (const r of results) if (r.isErr()) expect(r.error.message).not.toContain("secret");
+    },
+  );
+
+  test("a swap that always loses ends in conflict after the bounded retries", async () => {
+    const clock = fakeClock();
+    const store = createMemoryStore();
+    let swaps = 0;
+    const losing: PaymentStore = {
+      ...store,
+      compareAndSwap: async () => {
+        swaps++;
+        return false;
+      },
+    };
+    const id = (
+      await createPaymentLinks({ store, clock }).create(SCOPE, linkInput(clock.now()))
+    )._unsafeUnwrap().id;
+    const result = await createPaymentLinks({ store: losing, clock, maxRetries: 3 }).cancel(SCOPE, id);
+    expect(result._unsafeUnwrapErr()).toMatchObject({ code: "conflict", id });
+    expect(swaps).toBe(4);
+  });
+
+  test("ids of any length or charset are not_found, not errors", async () => {
+    const { links } = setup();
+    for (const id of ["", "x".repeat(5000), "pay_'; DROP TABLE payments;--", "\u0000", "../../etc/passwd"]) {
+      expect((await links.cancel(SCOPE, id))._unsafeUnwrapErr().code).toBe("not_found");
+    }
+  });
+});
+
+describe("expireDue and the outbox", () => {
+  test("expireDue expires due links once, and their events are readable in order", async () => {
+    const { links, clock } = setup();
+    const a = (await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap();
+    const b = (
+      await links.create({ accountId: "acct_2", livemode: true }, linkInput(clock.now()))
+    )._unsafeUnwrap();
+    await links.cancel(SCOPE, a.id);
+    clock.advance(2 * 3_600_000);
+    expect((await links.expireDue())._unsafeUnwrap()).toBe(1);
+    expect((await links.expireDue())._unsafeUnwrap()).toBe(0);
+    expect((await links.get({ accountId: "acct_2", livemode: true }, b.id))._unsafeUnwrap()).toMatchObject({
+      status: "expired",
+      expiredAt: b.expiresAt,
+    });
+    const events = (await links.events())._unsafeUnwrap();
+    expect(events.map((e) => [e.sequence, e.event.type, e.event.paymentId])).toEqual([
+      [1, "payment_link.created", a.id],
+      [2, "payment_link.created", b.id],
+      [3, "payment_link.canceled", a.id],
+      [4, "payment_link.expired", b.id],
+    ]);
+    expect((await links.events({ after: 2, limit: 1 }))._unsafeUnwrap().map((e) => e.sequence)).toEqual([3]);
+    expect((await links.expireDue(0))._unsafeUnwrapErr().code).toBe("invalid_request");
+  });
+
+  test("a late payment on a canceled link keeps it canceled and is recorded as an event", async () => {
+    const { links, clock } = setup();
+    const p = (await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap();
+    const canceled = (await links.cancel(SCOPE, p.id))._unsafeUnwrap().payment;
+    const after = (await links.paymentSucceeded(SCOPE, p.id))._unsafeUnwrap();
+    expect(after).toEqual(canceled);
+    const types = (await links.events())._unsafeUnwrap().map((e) => e.event.type);
+    expect(types).toEqual(["payment_link.created", "payment_link.canceled", "payment_link.late_payment"]);
+  });
+
+  test("the first attempt sets attemptedAt and a failed payment leaves the link payable", async () => {
+    const { links, clock } = setup();
+    const p = (await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap();
+    clock.advance(1000);
+    const viewed = (await links.view(SCOPE, p.id))._unsafeUnwrap();
+    clock.advance(1000);
+    const processing = (await links.startPayment(SCOPE, p.id))._unsafeUnwrap();
+    expect((await links.startPayment(SCOPE, p.id))._unsafeUnwrapErr()).toMatchObject({
+      code: "link_not_payable",
+      status: "processing",
+    });
+    const attempted = (await links.paymentFailed(SCOPE, p.id))._unsafeUnwrap();
+    clock.advance(1000);
+    const again = (await links.startPayment(SCOPE, p.id))._unsafeUnwrap();
+    const paid = (await links.paymentSucceeded(SCOPE, p.id))._unsafeUnwrap();
+    expect([viewed.status, processing.status, attempted.status, again.status, paid.status]).toEqual([
+      "viewed",
+      "processing",
+      "attempted",
+      "processing",
+      "paid",
+    ]);
+    expect(again.attemptedAt).toBe(processing.attemptedAt);
+    expect(paid.viewedAt).toBe(viewed.viewedAt);
+    expect(Date.parse(paid.paidAt!)).toBeGreaterThan(Date.parse(paid.attemptedAt!));
+    expect((await links.view(SCOPE, p.id))._unsafeUnwrap()).toEqual(paid);
+  });
+});

@@ -1,0 +1,423 @@
+import assert from "node:assert/strict";
+import {
+  createPaymentLinks,
+  type DomainEvent,
+  type Payment,
+  type PaymentStore,
+  type Scope,
+  type StoredPayment,
+} from "@paylink/core";
+import fc from "fast-check";
+import { createInputArb, fakeClock, send, stepsArb } from "./arbitraries.js";
+import { type ModelPayment, modelStep } from "./model.js";
+
+/** The test runner's `test` (vitest, jest, node:test …), injected so the suite has no runner dependency. */
+export type TestFunction = (name: string, fn: () => Promise<void>, timeout?: number) => void;
+
+/**
+ * Independent reads of what a store persisted (raw SQL for SQL stores), so the suite checks the
+ * database rather than what the adapter echoes.
+ */
+export interface StoreProbe {
+  /** The stored payment and version, read without the adapter. */
+  raw(scope: Scope, id: string): Promise<StoredPayment | undefined>;
+  /** The outbox events of payment `id`, in commit order, read without the adapter. */
+  events(scope: Scope, id: string): Promise<DomainEvent[]>;
+}
+
+/** Options of {@link storeConformance}. */
+export interface ConformanceOptions<S extends PaymentStore> {
+  /** Makes the independent probe for a store made by `makeStore`. Default: reads through the store. */
+  readonly probe?: (store: S) => StoreProbe;
+  /** Closes a store after each test. */
+  readonly teardown?: (store: S) => Promise<void> | void;
+  /** Prefix of every test name. Default: `store conformance`. */
+  readonly name?: string;
+  /** Number of concurrent writers in the race tests. Default: 16. */
+  readonly concurrency?: number;
+  /** Runs of each property test. Default: 25. */
+  readonly numRuns?: number;
+  /** Per-test timeout in ms. Default: 30 000. */
+  readonly timeout?: number;
+}
+
+const SCOPE: Scope = { accountId: "acct_conformance", livemode: false };
+const START = new Date("2030-01-01T00:00:00.000Z");
+
+let counter = 0;
+/** A valid payment for the suite's own inserts. */
+export function samplePayment(overrides: Partial<Payment> = {}): Payment {
+  counter++;
+  const now = START.toISOString();
+  return {
+    id: `pay_conformance_${process.pid}_${counter}_${Math.random().toString(36).slice(2, 8)}`,
+    customerId: "cus_1",
+    kind: "link",
+    status: "pending",
+    provider: "stripe",
+    amountSubtotal: 1000,
+    taxAmount: 200,
+    amountTotal: 1200,
+    currency: "GBP",
+    description: "For cappuccino",
+    metadata: { order: "A-1", nested: null },
+    url: "https://pay.example/p",
+    expiresAt: new Date(START.getTime() + 86_400_000).toISOString(),
+    createdAt: now,
+    updatedAt: now,
+    object: "payment",
+    livemode: SCOPE.livemode,
+    viewedAt: null,
+    attemptedAt: null,
+    paidAt: null,
+    canceledAt: null,
+    expiredAt: null,
+    ...overrides,
+  };
+}
+
+function sampleEvent(payment: Payment, type: DomainEvent["type"] = "payment_link.created"): DomainEvent {
+  counter++;
+  return {
+    id: `evt_conformance_${process.pid}_${counter}`,
+    type,
+    paymentId: payment.id,
+    accountId: SCOPE.accountId,
+    livemode: SCOPE.livemode,
+    occurredAt: payment.updatedAt,
+    previousStatus: null,
+    payment,
+  };
+}
+
+/** Reads through the store itself, for stores given no independent probe. */
+function selfProbe(store: PaymentStore): StoreProbe {
+  return {
+    raw: (scope, id) => store.get(scope, id),
+    events: async (scope, id) => {
+      const all = await store.readEvents(0, Number.MAX_SAFE_INTEGER);
+      return all
+        .map((stored) => stored.event)
+        .filter(
+          (e) => e.paymentId === id && e.accountId === scope.accountId && e.livemode === scope.livemode,
+        );
+    },
+  };
+}
+
+/**
+ * The conformance suite every Paylink store runs (in the style of `@keyv/test-suite`): round trips and
+ * copies, scoping, compare-and-swap, atomic outbox, event order, races, due payments, and the lifecycle
+ * laws run through the store. See `docs/writing-a-store.md`.
+ *
+ * @example
+ * import { test } from "vitest";
+ * storeConformance(test, () => createMemoryStore());
+ */
+export function storeConformance<S extends PaymentStore>(
+  test: TestFunction,
+  makeStore: () => S | Promise<S>,
+  options: ConformanceOptions<S> = {},
+): void {
+  const prefix = options.name ?? "store conformance";
+  const timeout = options.timeout ?? 30_000;
+  const concurrency = options.concurrency ?? 16;
+  const numRuns = options.numRuns ?? 25;
+
+  const it = (name: string, body: (store: S, probe: StoreProbe) => Promise<void>) =>
+    test(
+      `${prefix}: ${name}`,
+      async () => {
+        const store = await makeStore();
+        try {
+          await body(store, options.probe ? options.probe(store) : selfProbe(store));
+        } finally {
+          await options.teardown?.(store);
+        }
+      },
+      timeout,
+    );
+
+  const insertSample = async (store: PaymentStore, overrides: Partial<Payment> = {}, scope = SCOPE) => {
+    const payment = samplePayment({ livemode: scope.livemode, ...overrides });
+    const event = sampleEvent(payment);
+    assert.equal(await store.insert(scope, { payment, version: 1 }, [event]), true, "insert returns true");
+    return { payment, event };
+  };
+
+  it("round trip: insert then get returns an equal record, and the probe sees it persisted", async (store, probe) => {
+    const { payment, event } = await insertSample(store);
+    assert.deepEqual(await store.get(SCOPE, payment.id), { payment, version: 1 });
+    assert.deepEqual(await probe.raw(SCOPE, payment.id), { payment, version: 1 });
+    assert.deepEqual(await probe.events(SCOPE, payment.id), [event]);
+  });
+
+  it("round trip: text that looks like SQL or markup is stored as text", async (store, probe) => {
+    const id = `pay_'; DROP TABLE payments; --${counter}`;
+    const metadata = { "key'--": "'); DELETE FROM payments; --", html: "<script>alert(1)</script>", n: 1.5 };
+    const { payment } = await insertSample(store, { id, metadata, description: "Robert'); DROP TABLE x;--" });
+    assert.deepEqual((await probe.raw(SCOPE, id))?.payment, payment);
+    assert.deepEqual((await store.get(SCOPE, id))?.payment, payment);
+  });
+
+  it("copies: mutating what get returned or what was inserted does not change the store", async (store) => {
+    const payment = samplePayment();
+    const record = { payment, version: 1 };
+    await store.insert(SCOPE, record, []);
+    (payment.metadata as Record<string, unknown>).order = "mutated";
+    const read = await store.get(SCOPE, payment.id);
+    assert.equal(read?.payment.metadata.order, "A-1");
+    (read!.payment.metadata as Record<string, unknown>).order = "mutated again";
+    (read!.payment as { status: string }).status = "paid";
+    const again = await store.get(SCOPE, payment.id);
+    assert.equal(again?.payment.metadata.order, "A-1");
+    assert.equal(again?.payment.status, "pending");
+  });
+
+  it("insert: an existing id returns false and writes nothing", async (store, probe) => {
+    const { payment, event } = await insertSample(store);
+    const other = { ...payment, description: "other" };
+    assert.equal(await store.insert(SCOPE, { payment: other, version: 1 }, [sampleEvent(other)]), false);
+    const elsewhere = { accountId: "acct_elsewhere", livemode: true };
+    assert.equal(await store.insert(elsewhere, { payment: other, version: 1 }, [sampleEvent(other)]), false);
+    assert.deepEqual((await probe.raw(SCOPE, payment.id))?.payment, payment);
+    assert.deepEqual(await probe.events(SCOPE, payment.id), [event]);
+  });
+
+  it("get: a missing id is undefined", async (store) => {
+    assert.equal(await store.get(SCOPE, "pay_missing"), undefined);
+    assert.equal(await store.get(SCOPE, ""), undefined);
+  });
+
+  it("scoping: another account or another mode does not see the payment", async (store) => {
+    const { payment } = await insertSample(store);
+    assert.equal(await store.get({ accountId: "acct_other", livemode: false }, payment.id), undefined);
+    assert.equal(await store.get({ accountId: SCOPE.accountId, livemode: true }, payment.id), undefined);
+  });
+
+  it("scoping: compareAndSwap from another account or mode writes nothing", async (store, probe) => {
+    const { payment, event } = await insertSample(store);
+    const next = { payment: { ...payment, status: "canceled" as const }, version: 2 };
+    for (const scope of [
+      { accountId: "acct_other", livemode: false },
+      { accountId: SCOPE.accountId, livemode: true },
+    ]) {
+      assert.equal(await store.compareAndSwap(scope, next, 1, [sampleEvent(next.payment)]), false);
+    }
+    assert.deepEqual(await probe.raw(SCOPE, payment.id), { payment, version: 1 });
+    assert.deepEqual(await probe.events(SCOPE, payment.id), [event]);
+  });
+
+  it("compareAndSwap: the expected version writes the state and its events together", async (store, probe) => {
+    const { payment, event } = await insertSample(store);
+    const canceled = { ...payment, status: "canceled" as const, canceledAt: START.toISOString() };
+    const canceledEvent = sampleEvent(canceled, "payment_link.canceled");
+    assert.equal(
+      await store.compareAndSwap(SCOPE, { payment: canceled, version: 2 }, 1, [canceledEvent]),
+      true,
+    );
+    assert.deepEqual(await probe.raw(SCOPE, payment.id), { payment: canceled, version: 2 });
+    assert.deepEqual(await store.get(SCOPE, payment.id), { payment: canceled, version: 2 });
+    assert.deepEqual(await probe.events(SCOPE, payment.id), [event, canceledEvent]);
+  });
+
+  it("compareAndSwap: a stale version writes nothing, neither state nor event", async (store, probe) => {
+    const { payment, event } = await insertSample(store);
+    const viewed = { ...payment, status: "viewed" as const };
+    assert.equal(
+      await store.compareAndSwap(SCOPE, { payment: viewed, version: 2 }, 1, [sampleEvent(viewed)]),
+      true,
+    );
+    const stale = { ...payment, status: "canceled" as const };
+    assert.equal(
+      await store.compareAndSwap(SCOPE, { payment: stale, version: 2 }, 1, [sampleEvent(stale)]),
+      false,
+    );
+    assert.equal(
+      await store.compareAndSwap(SCOPE, { payment: stale, version: 4 }, 3, [sampleEvent(stale)]),
+      false,
+    );
+    assert.deepEqual(await probe.raw(SCOPE, payment.id), { payment: viewed, version: 2 });
+    const events = await probe.events(SCOPE, payment.id);
+    assert.equal(events.length, 2);
+    assert.deepEqual(events[0], event);
+  });
+
+  it("compareAndSwap: a missing payment returns false and writes no event", async (store, probe) => {
+    const payment = samplePayment();
+    assert.equal(
+      await store.compareAndSwap(SCOPE, { payment, version: 2 }, 1, [sampleEvent(payment)]),
+      false,
+    );
+    assert.equal(await probe.raw(SCOPE, payment.id), undefined);
+    assert.deepEqual(await probe.events(SCOPE, payment.id), []);
+  });
+
+  it("outbox: events are read back in commit order, each once, with increasing sequences", async (store) => {
+    const written: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { payment, event } = await insertSample(store);
+      written.push(event.id);
+      const next = { ...payment, status: "viewed" as const };
+      const e = sampleEvent(next, "payment_link.viewed");
+      await store.compareAndSwap(SCOPE, { payment: next, version: 2 }, 1, [e]);
+      written.push(e.id);
+    }
+    // Page through with a small limit, as a publisher would.
+    const read: string[] = [];
+    let after = 0;
+    let lastSequence = 0;
+    for (;;) {
+      const page = await store.readEvents(after, 3);
+      if (page.length === 0) break;
+      assert.ok(page.length <= 3, "readEvents honours limit");
+      for (const stored of page) {
+        assert.ok(stored.sequence > lastSequence, "sequences increase");
+        lastSequence = stored.sequence;
+        read.push(stored.event.id);
+      }
+      after = page[page.length - 1]!.sequence;
+    }
+    assert.deepEqual(
+      read.filter((id) => written.includes(id)),
+      written,
+    );
+    assert.equal(new Set(read).size, read.length, "no event is read twice");
+  });
+
+  it(`races: ${concurrency} concurrent swaps on one version — exactly one wins`, async (store, probe) => {
+    const { payment } = await insertSample(store);
+    const attempts = Array.from({ length: concurrency }, (_, i) => {
+      const next = { ...payment, description: `writer ${i}` };
+      return store.compareAndSwap(SCOPE, { payment: next, version: 2 }, 1, [
+        sampleEvent(next, "payment_link.viewed"),
+      ]);
+    });
+    const results = await Promise.all(attempts);
+    assert.equal(results.filter(Boolean).length, 1, "exactly one writer wins");
+    const winner = results.indexOf(true);
+    assert.deepEqual((await probe.raw(SCOPE, payment.id))?.payment.description, `writer ${winner}`);
+    assert.equal((await probe.events(SCOPE, payment.id)).length, 2, "only the winner's event is written");
+  });
+
+  it("findDue: expirable payments past expiresAt, oldest first, at most limit", async (store) => {
+    const at = (minutes: number) => new Date(START.getTime() + minutes * 60_000).toISOString();
+    const a = await insertSample(store, { expiresAt: at(-30) });
+    const b = await insertSample(store, { expiresAt: at(-60), status: "viewed" });
+    const c = await insertSample(
+      store,
+      { expiresAt: at(-10), status: "attempted" },
+      { accountId: "acct_x", livemode: true },
+    );
+    await insertSample(store, { expiresAt: at(30) }); // not due yet
+    await insertSample(store, { expiresAt: at(-90), status: "paid" }); // final
+    await insertSample(store, { expiresAt: at(-90), status: "processing" }); // expires only after its outcome
+    await insertSample(store, { kind: "charge", expiresAt: null }); // never expires
+    const due = await store.findDue(START.toISOString(), 10);
+    const ids = due.map((ref) => ref.id).filter((id) => [a, b, c].some((x) => x.payment.id === id));
+    assert.deepEqual(ids, [b.payment.id, a.payment.id, c.payment.id]);
+    const cRef = due.find((ref) => ref.id === c.payment.id);
+    assert.deepEqual(cRef?.scope, { accountId: "acct_x", livemode: true });
+    assert.equal((await store.findDue(START.toISOString(), 2)).length, 2);
+  });
+
+  it("laws through the store: cancel twice changes once; charges refuse cancel and write nothing", async (store, probe) => {
+    const clock = fakeClock(START);
+    const links = createPaymentLinks({ store, clock });
+    const link = (
+      await links.create(SCOPE, {
+        customerId: "cus_1",
+        provider: "stripe",
+        amountSubtotal: 1000,
+        currency: "GBP",
+        expiresAt: new Date(START.getTime() + 3_600_000),
+      })
+    )._unsafeUnwrap();
+    const first = (await links.cancel(SCOPE, link.id))._unsafeUnwrap();
+    const eventsAfterFirst = await probe.events(SCOPE, link.id);
+    const second = (await links.cancel(SCOPE, link.id))._unsafeUnwrap();
+    assert.equal(first.changed, true);
+    assert.equal(second.changed, false);
+    assert.deepEqual(second.payment, first.payment);
+    assert.deepEqual(await probe.events(SCOPE, link.id), eventsAfterFirst);
+    assert.deepEqual(
+      eventsAfterFirst.map((e) => e.type),
+      ["payment_link.created", "payment_link.canceled"],
+    );
+
+    const charge = (
+      await links.create(SCOPE, {
+        kind: "charge",
+        customerId: "cus_1",
+        provider: "stripe",
+        amountSubtotal: 5,
+        currency: "JPY",
+      })
+    )._unsafeUnwrap();
+    const before = await probe.raw(SCOPE, charge.id);
+    const refused = await links.cancel(SCOPE, charge.id);
+    assert.equal(refused._unsafeUnwrapErr().code, "charge_not_cancelable");
+    assert.deepEqual(await probe.raw(SCOPE, charge.id), before);
+    assert.equal((await probe.events(SCOPE, charge.id)).length, 1);
+  });
+
+  it(`laws through the store: ${concurrency} racing cancels and payment starts — one winner, at most one changed`, async (store) => {
+    const links = createPaymentLinks({ store, clock: fakeClock(START), maxRetries: concurrency + 2 });
+    const link = (
+      await links.create(SCOPE, {
+        customerId: "cus_1",
+        provider: "stripe",
+        amountSubtotal: 1000,
+        currency: "GBP",
+        expiresAt: new Date(START.getTime() + 3_600_000),
+      })
+    )._unsafeUnwrap();
+    const racers = Array.from({ length: concurrency }, (_, i) =>
+      i % 2 === 0 ? send(links, SCOPE, link.id, "cancel") : send(links, SCOPE, link.id, "startPayment"),
+    );
+    const results = await Promise.all(racers);
+    const cancelsChanged = results.filter((r) => r.ok && r.changed === true).length;
+    const startsWon = results.filter((r, i) => i % 2 === 1 && r.ok).length;
+    assert.equal(cancelsChanged + startsWon, 1, "exactly one of the racers moved the link");
+    const final = (await links.get(SCOPE, link.id))._unsafeUnwrap();
+    assert.equal(final.status, cancelsChanged === 1 ? "canceled" : "processing");
+    for (const r of results)
+      if (!r.ok) assert.ok(["payment_not_cancelable", "link_not_payable"].includes(r.error.code));
+  });
+
+  it("laws through the store: random command sequences agree with the model at every step", async (store, probe) => {
+    await fc.assert(
+      fc.asyncProperty(createInputArb({ now: START }), stepsArb(10), async (input, steps) => {
+        const clock = fakeClock(START);
+        const links = createPaymentLinks({ store, clock });
+        const created = (await links.create(SCOPE, input))._unsafeUnwrap();
+        const model: ModelPayment = {
+          kind: created.kind,
+          status: "pending",
+          expiresAt: created.expiresAt === null ? null : Date.parse(created.expiresAt),
+          lateEvents: 0,
+        };
+        for (const step of steps) {
+          clock.advance(step.advanceMs);
+          const expected = modelStep(model, step.command, clock.now().getTime());
+          const actual = await send(links, SCOPE, created.id, step.command);
+          if (expected.ok) {
+            assert.ok(actual.ok, `${step.command} should succeed, got ${actual.ok ? "" : actual.error.code}`);
+            if (actual.ok) assert.equal(actual.payment.status, model.status);
+            if (actual.ok && expected.changed !== undefined) assert.equal(actual.changed, expected.changed);
+          } else {
+            assert.ok(
+              !actual.ok && actual.error.code === expected.code,
+              `${step.command} should fail ${expected.code}`,
+            );
+          }
+          const persisted = await probe.raw(SCOPE, created.id);
+          assert.equal(persisted?.payment.status, model.status);
+        }
+        const late = (await probe.events(SCOPE, created.id)).filter((e) => e.type.endsWith(".late_payment"));
+        assert.equal(late.length, model.lateEvents);
+      }),
+      { numRuns },
+    );
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * `@paylink/testing` — fast-check arbitraries for payments and commands, a model of the lifecycle, and
+ * the store conformance suite.
+ * @packageDocumentation
+ */
+export {
+  COMMAND_NAMES,
+  type CommandName,
+  createInputArb,
+  type FakeClock,
+  fakeClock,
+  metadataArb,
+  reach,
+  type Step,
+  scopeArb,
+  send,
+  stepsArb,
+} from "./arbitraries.js";
+export {
+  type ConformanceOptions,
+  type StoreProbe,
+  samplePayment,
+  storeConformance,
+  type TestFunction,
+} from "./conformance.js";
+export { type ModelAnswer, type ModelPayment, modelStep } from "./model.js";
