@@ -72,4 +72,11 @@ export {
   type Scope,
   ScopeSchema,
 } from "./schemas.js";
-export type { PaymentRef, PaymentStore, StoredEvent, StoredPayment } from "./store.js";
+export type {
+  IdempotencyRecord,
+  IdempotencyStore,
+  PaymentRef,
+  PaymentStore,
+  StoredEvent,
+  StoredPayment,
+} from "./store.js";

@@ -55,6 +55,14 @@ export interface PaymentLinks {
   paymentSucceeded(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
   /** Expires up to `limit` (default 100) due links; returns how many were expired. */
   expireDue(limit?: number): ResultAsync<number, PaylinkError>;
+  /**
+   * Payments of `scope`, newest first, at most `limit` (1–100, default 20); `startingAfter` is the last
+   * id of the previous page. Due expiries are applied first, as for `get`.
+   */
+  list(
+    scope: Scope,
+    options?: { limit?: number; startingAfter?: string },
+  ): ResultAsync<Payment[], PaylinkError>;
   /** Domain events after sequence `after` (default 0), in commit order, at most `limit` (default 100). */
   events(options?: { after?: number; limit?: number }): ResultAsync<readonly StoredEvent[], PaylinkError>;
 }
@@ -274,6 +282,34 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
             expired++;
         }
         return ok(expired);
+      }),
+    list: (scope, { limit = 20, startingAfter } = {}) =>
+      safely(async () => {
+        const scoped = checkScope(scope);
+        if (scoped.isErr()) return err(scoped.error);
+        if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100) {
+          return err(errors.invalidRequest([{ path: "limit", message: "must be an integer from 1 to 100" }]));
+        }
+        if (startingAfter !== undefined && typeof startingAfter !== "string") {
+          return err(errors.invalidRequest([{ path: "startingAfter", message: "must be a payment id" }]));
+        }
+        const page = await store.list(
+          scope,
+          startingAfter === undefined ? { limit } : { limit, startingAfter },
+        );
+        const nowMs = clock.now().getTime();
+        const out: Payment[] = [];
+        for (const payment of page) {
+          const due = payment.expiresAt !== null && nowMs >= Date.parse(payment.expiresAt);
+          if (!due || !decide(payment.kind, payment.status, "EXPIRE", true)?.changes) {
+            out.push(payment);
+            continue;
+          }
+          const fresh = await run(scope, payment.id, null);
+          if (fresh.isErr()) return err(fresh.error);
+          out.push(fresh.value.payment);
+        }
+        return ok(out);
       }),
     events: ({ after = 0, limit = 100 } = {}) =>
       safely(async () => {

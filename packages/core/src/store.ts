@@ -65,4 +65,56 @@ export interface PaymentStore {
    * returned exactly once for a given `after`, and none of an uncommitted or failed write.
    */
   readEvents(after: number, limit: number): Promise<StoredEvent[]>;
+
+  /**
+   * Payments of `scope`, newest first (by `createdAt`, then `id`, both descending), at most `limit`.
+   * With `startingAfter`, the page starts after that payment (a cursor: the last id of the previous
+   * page); an unknown cursor gives an empty page.
+   */
+  list(
+    scope: Scope,
+    options: { readonly limit: number; readonly startingAfter?: string },
+  ): Promise<Payment[]>;
+}
+
+/**
+ * A stored answer to a request made with an `Idempotency-Key`. Transports replay `response` for a
+ * repeated key and refuse the key with a different `fingerprint`.
+ */
+export interface IdempotencyRecord {
+  /** The client's key, unique within a scope. */
+  readonly key: string;
+  /** A hash of what the request asked (method, path, body); the same key must come with the same one. */
+  readonly fingerprint: string;
+  /** The first response; `null` while the first request is still running. */
+  readonly response: { readonly status: number; readonly body: string } | null;
+  /** ISO-8601 time the key was first used; keys older than the transport's retention are forgotten. */
+  readonly createdAt: string;
+}
+
+/**
+ * Idempotency keys kept next to the payments, so a replay survives a restart and is shared by every
+ * instance. Implemented by the stores that ship with Paylink; `@paylink/http` needs it.
+ */
+export interface IdempotencyStore {
+  /**
+   * Claims `record.key` in `scope` for a new request, atomically. Returns `undefined` when the claim was
+   * written; otherwise the existing record (another request has the key). A record created before
+   * `expiredBefore` (ISO-8601) no longer counts: it is replaced and the claim succeeds.
+   */
+  claimIdempotencyKey(
+    scope: Scope,
+    record: IdempotencyRecord,
+    expiredBefore: string,
+  ): Promise<IdempotencyRecord | undefined>;
+
+  /** Stores the response of a claimed key. */
+  completeIdempotencyKey(
+    scope: Scope,
+    key: string,
+    response: { status: number; body: string },
+  ): Promise<void>;
+
+  /** Forgets a claimed key whose request failed before answering, so the client can retry it. */
+  releaseIdempotencyKey(scope: Scope, key: string): Promise<void>;
 }

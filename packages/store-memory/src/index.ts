@@ -5,6 +5,9 @@
 import {
   type DomainEvent,
   expirableStatuses,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  type Payment,
   type PaymentRef,
   type PaymentStore,
   type Scope,
@@ -26,8 +29,8 @@ export interface MemoryStoreOptions {
   readonly beforeWrite?: (operation: "insert" | "compareAndSwap") => void;
 }
 
-/** The memory store: {@link PaymentStore} plus helpers for tests. */
-export interface MemoryStore extends PaymentStore {
+/** The memory store: {@link PaymentStore} and {@link IdempotencyStore}, plus helpers for tests. */
+export interface MemoryStore extends PaymentStore, IdempotencyStore {
   /** Number of payments held (all scopes). */
   size(): number;
 }
@@ -45,6 +48,18 @@ const DUE_STATUSES: ReadonlySet<string> = new Set(expirableStatuses("link"));
 export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const rows = new Map<string, Row>();
   const outbox: StoredEvent[] = [];
+  const keys = new Map<string, IdempotencyRecord>();
+  const keyOf = (scope: Scope, key: string) => JSON.stringify([scope.accountId, scope.livemode, key]);
+  const newestFirst = (a: Payment, b: Payment) =>
+    a.createdAt === b.createdAt
+      ? a.id < b.id
+        ? 1
+        : a.id > b.id
+          ? -1
+          : 0
+      : a.createdAt < b.createdAt
+        ? 1
+        : -1;
   const copy = structuredClone;
 
   const visible = (row: Row | undefined, scope: Scope): row is Row =>
@@ -93,6 +108,34 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
     async readEvents(after, limit) {
       return outbox.slice(Math.max(0, after), Math.max(0, after) + limit).map((stored) => copy(stored));
+    },
+    async list(scope, { limit, startingAfter }) {
+      const mine = [...rows.values()]
+        .filter((row) => visible(row, scope))
+        .map((row) => row.record.payment)
+        .sort(newestFirst);
+      let start = 0;
+      if (startingAfter !== undefined) {
+        const index = mine.findIndex((payment) => payment.id === startingAfter);
+        if (index < 0) return [];
+        start = index + 1;
+      }
+      return mine.slice(start, start + limit).map((payment) => copy(payment));
+    },
+    async claimIdempotencyKey(scope, record, expiredBefore) {
+      const k = keyOf(scope, record.key);
+      const existing = keys.get(k);
+      if (existing !== undefined && existing.createdAt >= expiredBefore) return copy(existing);
+      keys.set(k, copy(record));
+      return undefined;
+    },
+    async completeIdempotencyKey(scope, key, response) {
+      const k = keyOf(scope, key);
+      const existing = keys.get(k);
+      if (existing !== undefined) keys.set(k, { ...existing, response: { ...response } });
+    },
+    async releaseIdempotencyKey(scope, key) {
+      keys.delete(keyOf(scope, key));
     },
     size: () => rows.size,
   };

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   createPaymentLinks,
   type DomainEvent,
+  type IdempotencyStore,
   type Payment,
   type PaymentStore,
   type Scope,
@@ -88,6 +89,10 @@ function sampleEvent(payment: Payment, type: DomainEvent["type"] = "payment_link
     previousStatus: null,
     payment,
   };
+}
+
+function isIdempotencyStore(store: PaymentStore): store is PaymentStore & IdempotencyStore {
+  return typeof (store as Partial<IdempotencyStore>).claimIdempotencyKey === "function";
 }
 
 /** Reads through the store itself, for stores given no independent probe. */
@@ -319,6 +324,79 @@ export function storeConformance<S extends PaymentStore>(
     const cRef = due.find((ref) => ref.id === c.payment.id);
     assert.deepEqual(cRef?.scope, { accountId: "acct_x", livemode: true });
     assert.equal((await store.findDue(START.toISOString(), 2)).length, 2);
+  });
+
+  it("list: newest first, paged by cursor, confined to the scope", async (store) => {
+    const other = { accountId: "acct_other_list", livemode: false };
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const createdAt = new Date(START.getTime() + i * 1000).toISOString();
+      ids.push((await insertSample(store, { createdAt, updatedAt: createdAt })).payment.id);
+    }
+    await insertSample(store, {}, other);
+    const newest = [...ids].reverse();
+    const page1 = await store.list(SCOPE, { limit: 2 });
+    const page2 = await store.list(SCOPE, { limit: 2, startingAfter: page1[1]!.id });
+    const page3 = await store.list(SCOPE, { limit: 2, startingAfter: page2[1]!.id });
+    const listed = [...page1, ...page2, ...page3].map((p) => p.id).filter((id) => ids.includes(id));
+    assert.deepEqual(listed, newest);
+    assert.deepEqual(await store.list(SCOPE, { limit: 2, startingAfter: "pay_unknown" }), []);
+    const theirs = await store.list(other, { limit: 10 });
+    assert.ok(
+      theirs.every((p) => !ids.includes(p.id)),
+      "another account's list does not show these payments",
+    );
+  });
+
+  it("idempotency keys: claim once, replay the stored response, forget after retention, confined to scope", async (store) => {
+    if (!isIdempotencyStore(store)) return;
+    const record = (key: string, fingerprint: string, createdAt: string) => ({
+      key,
+      fingerprint,
+      response: null,
+      createdAt,
+    });
+    const t0 = START.toISOString();
+    const key = `idem_${counter++}`;
+    assert.equal(
+      await store.claimIdempotencyKey(SCOPE, record(key, "f1", t0), "2000-01-01T00:00:00.000Z"),
+      undefined,
+    );
+    const second = await store.claimIdempotencyKey(SCOPE, record(key, "f2", t0), "2000-01-01T00:00:00.000Z");
+    assert.deepEqual(second, record(key, "f1", t0), "a second claim sees the first, still running");
+    await store.completeIdempotencyKey(SCOPE, key, { status: 200, body: '{"ok":true}' });
+    const third = await store.claimIdempotencyKey(SCOPE, record(key, "f1", t0), "2000-01-01T00:00:00.000Z");
+    assert.deepEqual(third?.response, { status: 200, body: '{"ok":true}' });
+    // Another scope has its own keys.
+    assert.equal(
+      await store.claimIdempotencyKey(
+        { accountId: "acct_other_idem", livemode: false },
+        record(key, "f9", t0),
+        "2000-01-01T00:00:00.000Z",
+      ),
+      undefined,
+    );
+    // After retention the key is free again.
+    const later = new Date(START.getTime() + 1000).toISOString();
+    assert.equal(await store.claimIdempotencyKey(SCOPE, record(key, "f3", later), later), undefined);
+    // A released key can be claimed again.
+    await store.releaseIdempotencyKey(SCOPE, key);
+    assert.equal(await store.claimIdempotencyKey(SCOPE, record(key, "f4", later), t0), undefined);
+  });
+
+  it(`idempotency keys: ${concurrency} concurrent claims of one key — exactly one wins`, async (store) => {
+    if (!isIdempotencyStore(store)) return;
+    const key = `idem_race_${counter++}`;
+    const claims = await Promise.all(
+      Array.from({ length: concurrency }, (_, i) =>
+        store.claimIdempotencyKey(
+          SCOPE,
+          { key, fingerprint: `f${i}`, response: null, createdAt: START.toISOString() },
+          "2000-01-01T00:00:00.000Z",
+        ),
+      ),
+    );
+    assert.equal(claims.filter((c) => c === undefined).length, 1);
   });
 
   it("laws through the store: cancel twice changes once; charges refuse cancel and write nothing", async (store, probe) => {
