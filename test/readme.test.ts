@@ -1,24 +1,54 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const readme = readFileSync(`${root}README.md`, "utf8");
 const tsx = `${root}node_modules/.bin/tsx`;
 
-test("the README's example runs and prints what its comments say", () => {
-  const block = /## Example\s+```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-  expect(block).toBeDefined();
-  mkdirSync(`${root}test/.generated`, { recursive: true });
-  const file = `${root}test/.generated/readme-example.mts`;
-  writeFileSync(file, block!);
-  const output = execFileSync(tsx, ["--tsconfig", `${root}tsconfig.json`, file], {
-    cwd: root,
-    encoding: "utf8",
+/** Runnable examples: every block fenced exactly ```ts (```ts no-run marks fragments). */
+function examples(markdown: string): string[] {
+  return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+}
+
+const readmes = [
+  "README.md",
+  ...readdirSync(`${root}packages`)
+    .map((name) => `packages/${name}/README.md`)
+    .filter((path) => existsSync(`${root}${path}`)),
+];
+
+describe("README examples run and print what their comments say", () => {
+  for (const path of readmes) {
+    const blocks = examples(readFileSync(`${root}${path}`, "utf8"));
+    blocks.forEach((block, index) => {
+      test(`${path} example ${index + 1}`, () => {
+        mkdirSync(`${root}test/.generated`, { recursive: true });
+        const file = `${root}test/.generated/${path.replaceAll("/", "_")}-${index}.mts`;
+        writeFileSync(file, block);
+        const output = execFileSync(tsx, ["--tsconfig", `${root}tsconfig.json`, file], {
+          cwd: root,
+          encoding: "utf8",
+          env: process.env,
+        });
+        const expected = [...block.matchAll(/console\.log\(.*\)[;,]? \/\/ (.*)$/gm)].map((m) => m[1]);
+        expect(expected.length, "the example states its output in comments").toBeGreaterThan(0);
+        expect(output.trim().split("\n")).toEqual(expected);
+      }, 60_000);
+    });
+  }
+
+  test("every package README has an install line and a runnable example", () => {
+    for (const name of readdirSync(`${root}packages`)) {
+      const path = `${root}packages/${name}/README.md`;
+      if (!existsSync(`${root}packages/${name}/src/index.ts`)) continue;
+      expect(existsSync(path), `${name} has a README`).toBe(true);
+      const text = readFileSync(path, "utf8");
+      expect(text, `${name} README install line`).toMatch(/npm install .*@paylink\//);
+      expect(examples(text).length, `${name} README runnable example`).toBeGreaterThan(0);
+    }
   });
-  const expected = [...block!.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)].map((m) => m[1]);
-  expect(output.trim().split("\n")).toEqual(expected);
 });
 
 test("the README's quickstart (pnpm start) prints a cancel, a no-op cancel and a refused charge cancel", () => {

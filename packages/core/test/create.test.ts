@@ -155,6 +155,26 @@ describe("failures are values", () => {
   });
 });
 
+describe("list", () => {
+  test("newest first, paged by cursor, confined to the scope, due links read as expired", async () => {
+    const { links, clock } = setup();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1000);
+      ids.push((await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap().id);
+    }
+    await links.create({ accountId: "acct_2", livemode: false }, linkInput(clock.now()));
+    const first = (await links.list(SCOPE, { limit: 3 }))._unsafeUnwrap();
+    const second = (await links.list(SCOPE, { limit: 3, startingAfter: first[2]!.id }))._unsafeUnwrap();
+    expect([...first, ...second].map((p) => p.id)).toEqual([...ids].reverse());
+    clock.advance(2 * 3_600_000);
+    const later = (await links.list(SCOPE))._unsafeUnwrap();
+    expect(later.map((p) => p.status)).toEqual(["expired", "expired", "expired", "expired", "expired"]);
+    expect((await links.list(SCOPE, { limit: 0 }))._unsafeUnwrapErr().code).toBe("invalid_request");
+    expect((await links.list(SCOPE, { limit: 101 }))._unsafeUnwrapErr().code).toBe("invalid_request");
+  });
+});
+
 describe("expireDue and the outbox", () => {
   test("expireDue expires due links once, and their events are readable in order", async () => {
     const { links, clock } = setup();

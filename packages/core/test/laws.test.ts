@@ -106,7 +106,8 @@ describe("the laws of the lifecycle", () => {
 
   test.prop([
     reachable(),
-    scopeArb(),
+    // Other accounts, and the same account in the other mode.
+    fc.oneof(scopeArb(), fc.constant({ accountId: SCOPE.accountId, livemode: !SCOPE.livemode })),
     fc.constantFrom("view", "startPayment", "paymentFailed", "paymentSucceeded", "cancel", "get"),
   ])(
     "scoping: another account or mode sees not_found, never the payment, and changes nothing",
