@@ -1,4 +1,5 @@
-import { ERROR_CODES, toMarkdownTable, toMermaid } from "@paylink/core";
+import { ERROR_CODES, toDot, toMarkdownTable, toMermaid } from "@paylink/core";
+import { instance } from "@viz-js/viz";
 
 const HEADER = "<!-- Generated from the machine by `pnpm docs:generate`. Do not edit: CI fails on drift. -->";
 
@@ -11,6 +12,8 @@ export function lifecycleMarkdown(): string {
 Generated from \`lifecycleMachine\` in \`packages/core/src/machine.ts\`, the only place the rules live.
 Every command first applies a due expiry (a link whose \`expiresAt\` has passed reads as \`expired\`), then
 sends its event.
+
+![The lifecycle, rendered from the machine](lifecycle.svg)
 
 \`\`\`mermaid
 ${toMermaid().trimEnd()}
@@ -48,7 +51,17 @@ Every command returns errors as values with a stable \`code\`; nothing is thrown
 ${sections.join("\n")}`;
 }
 
+/** The lifecycle diagram as SVG, rendered from the machine's DOT export by Graphviz (WebAssembly, no browser). */
+export async function lifecycleSvg(): Promise<string> {
+  const viz = await instance();
+  return viz.renderString(toDot(), { format: "svg", engine: "dot" });
+}
+
 /** Every generated file, by path from the repository root. */
 export async function generatedDocs(): Promise<Record<string, string>> {
-  return { "docs/lifecycle.md": lifecycleMarkdown(), "docs/errors.md": errorsMarkdown() };
+  return {
+    "docs/lifecycle.md": lifecycleMarkdown(),
+    "docs/lifecycle.svg": await lifecycleSvg(),
+    "docs/errors.md": errorsMarkdown(),
+  };
 }

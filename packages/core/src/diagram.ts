@@ -71,28 +71,50 @@ export function toMermaid(): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** The lifecycle as Graphviz DOT, generated from the machine; terminal states are double circles. */
+const TERMINAL_FILL: Partial<Record<Status, string>> = {
+  paid: "#d5f5e3",
+  canceled: "#fadbd8",
+  expired: "#e5e7e9",
+  failed: "#fdebd0",
+};
+
+function edgeStyle(edge: LifecycleEdge): string {
+  if (edge.from === edge.to) return ', style=dotted, color="#7f8c8d", fontcolor="#7f8c8d"';
+  if (edge.event === "CANCEL") return ', color="#c0392b", fontcolor="#c0392b", penwidth=1.6';
+  if (edge.event === "EXPIRE" || edge.to === "expired")
+    return ', style=dashed, color="#7f8c8d", fontcolor="#566573"';
+  return "";
+}
+
+/**
+ * The lifecycle as Graphviz DOT, generated from the machine: one cluster per kind, terminal statuses
+ * double-bordered and filled, cancel edges red, expiry edges dashed, late payments dotted.
+ */
 export function toDot(): string {
   const lines = [
     "digraph lifecycle {",
-    "  rankdir=LR;",
+    "  rankdir=LR; nodesep=0.35; ranksep=0.9; newrank=true;",
+    '  label="Paylink lifecycle (generated from lifecycleMachine)"; labelloc=t; fontname="Helvetica"; fontsize=16;',
     '  node [shape=box, style="rounded,filled", fontname="Helvetica", fillcolor="#ffffff"];',
     '  edge [fontname="Helvetica", fontsize=10];',
   ];
   for (const kind of KINDS) {
-    const fill = kind === "link" ? "#eef4ff" : "#fff4e6";
+    const fill = kind === "link" ? "#eef4ff" : "#fff7ec";
     lines.push(
       `  subgraph cluster_${kind} {`,
-      `    label="${KIND_TITLE[kind]}";`,
-      `    style=filled; color="${fill}";`,
+      `    label="${KIND_TITLE[kind]}"; fontsize=14;`,
+      `    style="rounded,filled"; color="#aab7c4"; fillcolor="${fill}";`,
     );
     for (const status of statusesOf(kind)) {
-      const shape = isTerminal(kind, status) ? ", peripheries=2" : "";
-      lines.push(`    ${kind}_${status} [label="${status}"${shape}];`);
+      const terminal = isTerminal(kind, status);
+      const look = terminal ? `, peripheries=2, fillcolor="${TERMINAL_FILL[status] ?? "#ffffff"}"` : "";
+      const label = terminal ? `${status}\\n(final)` : status;
+      lines.push(`    ${kind}_${status} [label="${label}"${look}];`);
     }
     for (const edge of lifecycleEdges().filter((e) => e.kind === kind)) {
-      const color = edge.event === "CANCEL" ? ', color="#c0392b", fontcolor="#c0392b"' : "";
-      lines.push(`    ${kind}_${edge.from} -> ${kind}_${edge.to} [label="${label(edge)}"${color}];`);
+      lines.push(
+        `    ${kind}_${edge.from} -> ${kind}_${edge.to} [label="${label(edge)}"${edgeStyle(edge)}];`,
+      );
     }
     lines.push("  }");
   }
