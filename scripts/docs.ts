@@ -1,4 +1,4 @@
-import { ERROR_CODES, toDot, toMarkdownTable, toMermaid } from "@paylink/core";
+import { ERROR_CODES, toDot, toMarkdownTable, toMermaid, toStatelySource } from "@paylink/core";
 import { instance } from "@viz-js/viz";
 
 const HEADER = "<!-- Generated from the machine by `pnpm docs:generate`. Do not edit: CI fails on drift. -->";
@@ -63,5 +63,6 @@ export async function generatedDocs(): Promise<Record<string, string>> {
     "docs/lifecycle.md": lifecycleMarkdown(),
     "docs/lifecycle.svg": await lifecycleSvg(),
     "docs/errors.md": errorsMarkdown(),
+    "docs/lifecycle.stately.js": toStatelySource(),
   };
 }

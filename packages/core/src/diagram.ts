@@ -153,7 +153,19 @@ export function toMarkdownTable(): string {
   return out.join("\n");
 }
 
-/** The machine's JSON definition, in the form the Stately editor and `@statelyai/inspect` read. */
-export function toStatelyJson(): unknown {
-  return lifecycleMachine.root.definition;
+/**
+ * The machine's configuration as plain JSON (guards and actions are referenced by name), the form the
+ * Stately editor imports. See `docs/visualize.md`.
+ */
+export function toStatelyJson(): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(lifecycleMachine.config)) as Record<string, unknown>;
+}
+
+/** Source code the Stately editor's "Import from code" accepts: `createMachine(<config>)`. */
+export function toStatelySource(): string {
+  return `// Generated from lifecycleMachine by \`pnpm docs:generate\`. Paste into Stately's "Import from code".
+import { createMachine } from "xstate";
+
+export const machine = createMachine(${JSON.stringify(toStatelyJson(), null, 2)});
+`;
 }

@@ -12,6 +12,7 @@ export {
   toMarkdownTable,
   toMermaid,
   toStatelyJson,
+  toStatelySource,
 } from "./diagram.js";
 export {
   type ChargeNotCancelable,
@@ -29,6 +30,7 @@ export {
 } from "./errors.js";
 export { type DomainEvent, type DomainEventType, eventPrefix } from "./events.js";
 export { type Clock, type IdGenerator, randomIds, systemClock } from "./ids.js";
+export { createLifecycleActor } from "./inspect.js";
 export {
   CHARGE_STATUSES,
   DOMAIN_EVENT_NAMES,
