@@ -1,7 +1,7 @@
 // Generated from lifecycleMachine by `pnpm docs:generate`. Paste into Stately's "Import from code".
 import { createMachine } from "xstate";
 
-export const machine = createMachine({
+export default createMachine({
   "id": "payment",
   "context": {
     "kind": "link",

@@ -166,6 +166,6 @@ export function toStatelySource(): string {
   return `// Generated from lifecycleMachine by \`pnpm docs:generate\`. Paste into Stately's "Import from code".
 import { createMachine } from "xstate";
 
-export const machine = createMachine(${JSON.stringify(toStatelyJson(), null, 2)});
+export default createMachine(${JSON.stringify(toStatelyJson(), null, 2)});
 `;
 }
