@@ -12,14 +12,18 @@ function examples(markdown: string): string[] {
   return [...markdown.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
 }
 
+const GENERATED = new Set(["lifecycle.md", "errors.md"]);
 const readmes = [
   "README.md",
+  ...readdirSync(`${root}docs`)
+    .filter((name) => name.endsWith(".md") && !GENERATED.has(name))
+    .map((name) => `docs/${name}`),
   ...readdirSync(`${root}packages`)
     .map((name) => `packages/${name}/README.md`)
     .filter((path) => existsSync(`${root}${path}`)),
 ];
 
-describe("README examples run and print what their comments say", () => {
+describe("README and docs examples run and print what their comments say", () => {
   for (const path of readmes) {
     const blocks = examples(readFileSync(`${root}${path}`, "utf8"));
     blocks.forEach((block, index) => {
