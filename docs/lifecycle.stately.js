@@ -11,7 +11,7 @@ export default createMachine({
   "states": {
     "link": {
       "description": "A hosted payment link sent to a customer.",
-      "initial": "pending",
+      "initial": "open",
       "on": {
         "START_PAYMENT": {
           "actions": {
@@ -31,111 +31,9 @@ export default createMachine({
         }
       },
       "states": {
-        "pending": {
-          "description": "Created, not opened yet.",
-          "on": {
-            "VIEW": {
-              "target": "viewed",
-              "actions": [
-                {
-                  "type": "stamp",
-                  "params": {
-                    "field": "viewedAt",
-                    "at": "now"
-                  }
-                },
-                {
-                  "type": "emit",
-                  "params": {
-                    "event": "viewed"
-                  }
-                }
-              ]
-            },
-            "START_PAYMENT": {
-              "target": "processing",
-              "actions": [
-                {
-                  "type": "stamp",
-                  "params": {
-                    "field": "attemptedAt",
-                    "at": "now"
-                  }
-                },
-                {
-                  "type": "emit",
-                  "params": {
-                    "event": "payment_started"
-                  }
-                }
-              ]
-            },
-            "PAYMENT_SUCCEEDED": {
-              "target": "paid",
-              "actions": [
-                {
-                  "type": "stamp",
-                  "params": {
-                    "field": "attemptedAt",
-                    "at": "now"
-                  }
-                },
-                {
-                  "type": "stamp",
-                  "params": {
-                    "field": "paidAt",
-                    "at": "now"
-                  }
-                },
-                {
-                  "type": "emit",
-                  "params": {
-                    "event": "paid"
-                  }
-                }
-              ]
-            },
-            "CANCEL": {
-              "target": "canceled",
-              "actions": [
-                {
-                  "type": "stamp",
-                  "params": {
-                    "field": "canceledAt",
-                    "at": "now"
-                  }
-                },
-                {
-                  "type": "emit",
-                  "params": {
-                    "event": "canceled"
-                  }
-                }
-              ]
-            },
-            "EXPIRE": {
-              "guard": "isDue",
-              "target": "expired",
-              "actions": [
-                {
-                  "type": "stamp",
-                  "params": {
-                    "field": "expiredAt",
-                    "at": "expiresAt"
-                  }
-                },
-                {
-                  "type": "emit",
-                  "params": {
-                    "event": "expired"
-                  }
-                }
-              ]
-            }
-          }
-        },
-        "viewed": {
-          "description": "The customer opened the link.",
+        "open": {
+          "description": "Payable and cancelable: nothing is in flight and nothing is final.",
+          "initial": "pending",
           "on": {
             "START_PAYMENT": {
               "target": "processing",
@@ -217,83 +115,36 @@ export default createMachine({
                 }
               ]
             }
-          }
-        },
-        "attempted": {
-          "description": "A payment attempt failed or was abandoned; still payable.",
-          "on": {
-            "START_PAYMENT": {
-              "target": "processing",
-              "actions": [
-                {
-                  "type": "stamp",
-                  "params": {
-                    "field": "attemptedAt",
-                    "at": "now"
-                  }
-                },
-                {
-                  "type": "emit",
-                  "params": {
-                    "event": "payment_started"
-                  }
+          },
+          "states": {
+            "pending": {
+              "description": "Created, not opened yet.",
+              "on": {
+                "VIEW": {
+                  "target": "viewed",
+                  "actions": [
+                    {
+                      "type": "stamp",
+                      "params": {
+                        "field": "viewedAt",
+                        "at": "now"
+                      }
+                    },
+                    {
+                      "type": "emit",
+                      "params": {
+                        "event": "viewed"
+                      }
+                    }
+                  ]
                 }
-              ]
+              }
             },
-            "PAYMENT_SUCCEEDED": {
-              "target": "paid",
-              "actions": [
-                {
-                  "type": "stamp",
-                  "params": {
-                    "field": "paidAt",
-                    "at": "now"
-                  }
-                },
-                {
-                  "type": "emit",
-                  "params": {
-                    "event": "paid"
-                  }
-                }
-              ]
+            "viewed": {
+              "description": "The customer opened the link."
             },
-            "CANCEL": {
-              "target": "canceled",
-              "actions": [
-                {
-                  "type": "stamp",
-                  "params": {
-                    "field": "canceledAt",
-                    "at": "now"
-                  }
-                },
-                {
-                  "type": "emit",
-                  "params": {
-                    "event": "canceled"
-                  }
-                }
-              ]
-            },
-            "EXPIRE": {
-              "guard": "isDue",
-              "target": "expired",
-              "actions": [
-                {
-                  "type": "stamp",
-                  "params": {
-                    "field": "expiredAt",
-                    "at": "expiresAt"
-                  }
-                },
-                {
-                  "type": "emit",
-                  "params": {
-                    "event": "expired"
-                  }
-                }
-              ]
+            "attempted": {
+              "description": "A payment attempt failed or was abandoned; still payable."
             }
           }
         },
@@ -327,7 +178,7 @@ export default createMachine({
                 ]
               },
               {
-                "target": "attempted",
+                "target": "open.attempted",
                 "actions": {
                   "type": "emit",
                   "params": {

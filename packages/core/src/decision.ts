@@ -9,7 +9,13 @@ import {
   type Status,
   statusesOf,
 } from "./lifecycle.js";
-import { type LifecycleContext, lifecycleMachine, type StampParams } from "./machine.js";
+import {
+  type LifecycleContext,
+  lifecycleMachine,
+  type StampParams,
+  stateValueOf,
+  statusOfValue,
+} from "./machine.js";
 
 /**
  * What the machine decides for one event in one status: the next status, the timestamps to set, the
@@ -36,8 +42,7 @@ export function interpretStep(
   actions: ReadonlyArray<{ type: string; params?: unknown }>,
   before: Status,
 ): Decision {
-  const value = snapshot.value as Record<string, string>;
-  const status = Object.values(value)[0] as Status;
+  const status = statusOfValue(snapshot.value) as Status;
   const stamps: StampParams[] = [];
   const emits: DomainEventName[] = [];
   let reject: RejectionCode | null = null;
@@ -67,7 +72,9 @@ export function interpret(
   type: LifecycleEventType,
   now: number,
 ): Decision {
-  const snapshot = lifecycleMachine.resolveState({ value: { [kind]: status }, context });
+  const value = stateValueOf(kind, status);
+  if (value === undefined) throw new Error(`${kind} has no status ${status}`);
+  const snapshot = lifecycleMachine.resolveState({ value, context });
   const [next, actions] = transition(lifecycleMachine, snapshot, { type, now });
   return interpretStep(next, actions, status);
 }

@@ -60,6 +60,8 @@ export {
   type LifecycleMachine,
   lifecycleMachine,
   type StampParams,
+  stateValueOf,
+  statusOfValue,
 } from "./machine.js";
 export { CURRENCIES, currencyExponent, isCurrency, toMajorUnits, toMinorUnits } from "./money.js";
 export {

@@ -1,5 +1,5 @@
 import { type Actor, createActor, type InspectionEvent } from "xstate";
-import { lifecycleMachine } from "./machine.js";
+import { lifecycleMachine, stateValueOf } from "./machine.js";
 import type { Payment } from "./schemas.js";
 
 /**
@@ -17,7 +17,7 @@ export function createLifecycleActor(
   options: { inspect?: (event: InspectionEvent) => void } = {},
 ): Actor<typeof lifecycleMachine> {
   const snapshot = lifecycleMachine.resolveState({
-    value: { [payment.kind]: payment.status },
+    value: stateValueOf(payment.kind, payment.status) ?? payment.kind,
     context: {
       kind: payment.kind,
       expiresAt: payment.expiresAt === null ? null : Date.parse(payment.expiresAt),

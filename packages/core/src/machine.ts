@@ -1,4 +1,4 @@
-import { setup } from "xstate";
+import { type AnyStateNode, type StateValue, setup } from "xstate";
 import type { DomainEventName, Kind, RejectionCode, StampedField } from "./lifecycle.js";
 
 /**
@@ -65,18 +65,19 @@ export const lifecycleMachine = setup({
   states: {
     link: {
       description: "A hosted payment link sent to a customer.",
-      initial: "pending",
+      initial: "open",
       on: {
         // Handled by every link status unless the status overrides it.
         START_PAYMENT: { actions: reject("link_not_payable") },
         CANCEL: { actions: reject("payment_not_cancelable") },
       },
       states: {
-        pending: {
-          description: "Created, not opened yet.",
+        open: {
+          description: "Payable and cancelable: nothing is in flight and nothing is final.",
+          initial: "pending",
           on: {
-            VIEW: { target: "viewed", actions: [stamp("viewedAt"), emit("viewed")] },
             START_PAYMENT: { target: "processing", actions: [stamp("attemptedAt"), emit("payment_started")] },
+            // A success whose start was never reported is still money received: never dropped.
             PAYMENT_SUCCEEDED: {
               target: "paid",
               actions: [stamp("attemptedAt"), stamp("paidAt"), emit("paid")],
@@ -88,34 +89,13 @@ export const lifecycleMachine = setup({
               actions: [stamp("expiredAt", "expiresAt"), emit("expired")],
             },
           },
-        },
-        viewed: {
-          description: "The customer opened the link.",
-          on: {
-            START_PAYMENT: { target: "processing", actions: [stamp("attemptedAt"), emit("payment_started")] },
-            PAYMENT_SUCCEEDED: {
-              target: "paid",
-              actions: [stamp("attemptedAt"), stamp("paidAt"), emit("paid")],
+          states: {
+            pending: {
+              description: "Created, not opened yet.",
+              on: { VIEW: { target: "viewed", actions: [stamp("viewedAt"), emit("viewed")] } },
             },
-            CANCEL: { target: "canceled", actions: [stamp("canceledAt"), emit("canceled")] },
-            EXPIRE: {
-              guard: "isDue",
-              target: "expired",
-              actions: [stamp("expiredAt", "expiresAt"), emit("expired")],
-            },
-          },
-        },
-        attempted: {
-          description: "A payment attempt failed or was abandoned; still payable.",
-          on: {
-            START_PAYMENT: { target: "processing", actions: [stamp("attemptedAt"), emit("payment_started")] },
-            PAYMENT_SUCCEEDED: { target: "paid", actions: [stamp("paidAt"), emit("paid")] },
-            CANCEL: { target: "canceled", actions: [stamp("canceledAt"), emit("canceled")] },
-            EXPIRE: {
-              guard: "isDue",
-              target: "expired",
-              actions: [stamp("expiredAt", "expiresAt"), emit("expired")],
-            },
+            viewed: { description: "The customer opened the link." },
+            attempted: { description: "A payment attempt failed or was abandoned; still payable." },
           },
         },
         processing: {
@@ -127,7 +107,7 @@ export const lifecycleMachine = setup({
                 target: "expired",
                 actions: [stamp("expiredAt"), emit("payment_failed"), emit("expired")],
               },
-              { target: "attempted", actions: emit("payment_failed") },
+              { target: "open.attempted", actions: emit("payment_failed") },
             ],
             PAYMENT_SUCCEEDED: { target: "paid", actions: [stamp("paidAt"), emit("paid")] },
           },
@@ -187,6 +167,28 @@ export const lifecycleMachine = setup({
     },
   },
 });
+
+/** The state value of a payment of `kind` in `status`, e.g. `{ link: { open: "viewed" } }`, read off the machine. */
+export function stateValueOf(kind: Kind, status: string): StateValue | undefined {
+  const find = (node: AnyStateNode): StateValue | undefined => {
+    for (const [key, child] of Object.entries(node.states)) {
+      if (key === status && Object.keys(child.states).length === 0) return key;
+      const inner = find(child);
+      if (inner !== undefined) return { [key]: inner };
+    }
+    return undefined;
+  };
+  const root = lifecycleMachine.root.states[kind];
+  const inner = root === undefined ? undefined : find(root);
+  return inner === undefined ? undefined : { [kind]: inner };
+}
+
+/** The status (the leaf state's name) of a state value, e.g. `viewed` for `{ link: { open: "viewed" } }`. */
+export function statusOfValue(value: StateValue): string {
+  let current: StateValue = value;
+  while (typeof current !== "string") current = Object.values(current)[0] as StateValue;
+  return current;
+}
 
 /** The type of {@link lifecycleMachine}. */
 export type LifecycleMachine = typeof lifecycleMachine;

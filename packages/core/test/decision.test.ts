@@ -7,6 +7,7 @@ import {
   LIFECYCLE_EVENTS,
   lifecycleMachine,
   type Status,
+  stateValueOf,
   statusesOf,
 } from "@paylink/core";
 import { describe, expect } from "vitest";
@@ -57,10 +58,14 @@ describe("the decision table compiled from the machine", () => {
         .map((s) => `${kind}.${s}`),
     );
     expect(terminal).toEqual(["link.paid", "link.canceled", "link.expired", "charge.paid", "charge.failed"]);
-    const tagged = Object.entries(lifecycleMachine.root.states).flatMap(([kind, node]) =>
-      Object.entries(node.states)
-        .filter(([, child]) => child.tags.includes("terminal"))
-        .map(([status]) => `${kind}.${status}`),
+    const tagged = KINDS.flatMap((kind) =>
+      statusesOf(kind)
+        .filter((status) =>
+          lifecycleMachine
+            .resolveState({ value: stateValueOf(kind, status)!, context: { kind, expiresAt: null } })
+            .hasTag("terminal"),
+        )
+        .map((status) => `${kind}.${status}`),
     );
     expect(tagged).toEqual(terminal);
   });

@@ -23,6 +23,7 @@ describe("visualising the machine", () => {
     );
     actor.send({ type: "CANCEL", now: Date.now() });
     expect(actor.getSnapshot().value).toEqual({ link: "canceled" });
+    expect(actor.getSnapshot().hasTag("terminal")).toBe(true);
     expect(seen.some((e) => e.type === "@xstate.event" && e.event.type === "CANCEL")).toBe(true);
     actor.stop();
   });
