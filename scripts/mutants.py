@@ -24,7 +24,7 @@ muts = [
  ("M5 no lazy expiry", "packages/core/src/links.ts", "const expired = expiry.changes ? apply(current, expiry, now) : current;", "const expired = current;"),
  ("M6 scope ignores livemode", "packages/store-memory/src/index.ts", "&& row.scope.livemode === scope.livemode", ""),
  ("M7 CAS ignores version", "packages/store-memory/src/index.ts", "if (!visible(row, scope) || row.record.version !== expectedVersion) return false;", "if (!visible(row, scope)) return false;"),
- ("M8 attempted cannot restart", "packages/core/src/machine.ts", "          description: \"A payment attempt failed or was abandoned; still payable.\",\n          on: {\n            START_PAYMENT: { target: \"processing\", actions: [stamp(\"attemptedAt\"), emit(\"payment_started\")] },", "          description: \"A payment attempt failed or was abandoned; still payable.\",\n          on: {"),
+ ("M8 attempted cannot restart", "packages/core/src/machine.ts", 'attempted: { description: "A payment attempt failed or was abandoned; still payable." },', 'attempted: { description: "x", on: { START_PAYMENT: { actions: reject("link_not_payable") } } },'),
  ("M9 table ignores due", "packages/core/src/decision.ts", "row[type] = [Object.freeze(notDue), Object.freeze(due)] as const;", "row[type] = [Object.freeze(notDue), Object.freeze(notDue)] as const;"),
  ("M10 stamp overwrites", "packages/core/src/links.ts", "if (next[field] === STAMP_ONCE)", "if (true)"),
  ("M11 no retry on lost swap", "packages/core/src/links.ts", "if (!written) continue;", "if (!written) return err(errors.conflict(id));"),
