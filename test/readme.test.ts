@@ -28,8 +28,12 @@ describe("README and docs examples run and print what their comments say", () =>
     const blocks = examples(readFileSync(`${root}${path}`, "utf8"));
     blocks.forEach((block, index) => {
       test(`${path} example ${index + 1}`, () => {
-        mkdirSync(`${root}test/.generated`, { recursive: true });
-        const file = `${root}test/.generated/${path.replaceAll("/", "_")}-${index}.mts`;
+        // Next to the README, so the example resolves the dependencies its package has (pg, better-sqlite3 …).
+        const dir = path.startsWith("packages/")
+          ? `${root}${path.split("/").slice(0, 2).join("/")}/test/.generated`
+          : `${root}test/.generated`;
+        mkdirSync(dir, { recursive: true });
+        const file = `${dir}/${path.replaceAll("/", "_")}-${index}.mts`;
         writeFileSync(file, block);
         const output = execFileSync(tsx, ["--tsconfig", `${root}tsconfig.json`, file], {
           cwd: root,

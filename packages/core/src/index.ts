@@ -75,6 +75,7 @@ export {
   PaymentSchema,
   type Scope,
   ScopeSchema,
+  TextSchema,
 } from "./schemas.js";
 export type {
   IdempotencyRecord,

@@ -10,6 +10,12 @@ export const ScopeSchema = z.strictObject({
 /** Who is asking: every read and write is confined to one account and one mode (live or test). */
 export type Scope = z.infer<typeof ScopeSchema>;
 
+/**
+ * Text a payment stores: any Unicode except U+0000, which PostgreSQL cannot store and no caller means —
+ * refused up front so that every store accepts the same payments.
+ */
+export const TextSchema = z.string().refine((value) => !value.includes("\u0000"), "must not contain U+0000");
+
 /** A non-negative safe integer amount in minor units (pence, cents, yen …). */
 export const MinorUnitsSchema = z
   .number()
@@ -25,9 +31,9 @@ export const CurrencySchema = z
 /** Metadata: up to 50 keys of at most 40 characters; values are short strings, numbers, booleans or null. */
 export const MetadataSchema = z
   .record(
-    z.string().min(1).max(40),
+    TextSchema.pipe(z.string().min(1).max(40)),
     z.union([
-      z.string().max(500),
+      TextSchema.pipe(z.string().max(500)),
       z.number().refine(Number.isFinite, "must be finite"),
       z.boolean(),
       z.null(),
@@ -79,12 +85,12 @@ export type Payment = z.infer<typeof PaymentSchema>;
 export const CreatePaymentInputSchema = z
   .strictObject({
     kind: z.enum(KINDS).default("link"),
-    customerId: z.string().min(1).max(255),
-    provider: z.string().min(1).max(64),
+    customerId: TextSchema.pipe(z.string().min(1).max(255)),
+    provider: TextSchema.pipe(z.string().min(1).max(64)),
     amountSubtotal: MinorUnitsSchema,
     taxAmount: MinorUnitsSchema.default(0),
     currency: CurrencySchema,
-    description: z.string().max(1000).nullable().default(null),
+    description: TextSchema.pipe(z.string().max(1000)).nullable().default(null),
     metadata: MetadataSchema.default({}),
     expiresAt: z.union([z.date(), isoDate]).nullable().optional(),
   })

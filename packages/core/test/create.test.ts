@@ -72,6 +72,8 @@ describe("create", () => {
     ["bad date", { expiresAt: "tomorrow" }, "expiresAt"],
     ["unknown kind", { kind: "refund" }, "kind"],
     ["empty customer", { customerId: "" }, "customerId"],
+    ["NUL in description", { description: "a\u0000b" }, "description"],
+    ["NUL in a metadata value", { metadata: { a: "\u0000" } }, "metadata.a"],
     ["metadata object value", { metadata: { a: { b: 1 } } }, "metadata.a"],
     [
       "too many metadata keys",

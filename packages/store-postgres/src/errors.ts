@@ -1,0 +1,96 @@
+/**
+ * What can go wrong talking to PostgreSQL, as a small closed set: the store's rejections carry one of
+ * these fixed messages and never the driver's text, which can hold host names, SQL or user data. The
+ * driver's error stays reachable as `cause`, for logs.
+ */
+export type PostgresStoreErrorKind =
+  /** The database could not be reached or the connection broke (refused, reset, timeout, shutdown, auth). */
+  | "connection"
+  /** The store's tables are missing: `migrate()` has not run on this schema. */
+  | "schema"
+  /** Text holding U+0000, which PostgreSQL text and jsonb cannot store. */
+  | "unsupported_text"
+  /** Any other failure of a statement. */
+  | "query";
+
+const MESSAGES: Record<PostgresStoreErrorKind, string> = {
+  connection: "PostgreSQL store: connection failed",
+  schema: "PostgreSQL store: tables missing, run migrate()",
+  unsupported_text: "PostgreSQL store: text containing U+0000 cannot be stored",
+  query: "PostgreSQL store: query failed",
+};
+
+/**
+ * The error every method of the PostgreSQL store rejects with. Its `message` is one of a few fixed
+ * strings (see {@link PostgresStoreErrorKind}); the driver's error is its `cause`. Core maps any
+ * rejection to `store_unavailable`.
+ */
+export class PostgresStoreError extends Error {
+  override readonly name = "PostgresStoreError";
+  /** Which kind of failure this is. */
+  readonly kind: PostgresStoreErrorKind;
+
+  constructor(kind: PostgresStoreErrorKind, cause?: unknown) {
+    super(MESSAGES[kind], { cause });
+    this.kind = kind;
+  }
+}
+
+// Node's socket errors and pg's own connection messages, for errors that carry no SQLSTATE.
+const SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "EADDRNOTAVAIL",
+]);
+const CONNECTION_MESSAGES = [
+  /connection terminated/i,
+  /timeout exceeded when trying to connect/i,
+  /client has encountered a connection error/i,
+  /cannot use a pool after calling end/i,
+  /client was closed/i,
+  /not queryable/i,
+];
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * Classifies a driver error. SQLSTATE classes: 08 connection exception, 57P0x shutdown or terminated
+ * backend, 53300 too many connections, 28 authorization, 3D000 unknown database; 42P01 / 3F000 a
+ * missing table or schema; 22021 / 22P05 text PostgreSQL cannot hold (U+0000).
+ */
+export function classify(error: unknown): PostgresStoreErrorKind {
+  const code = codeOf(error);
+  if (code !== undefined) {
+    if (SOCKET_CODES.has(code)) return "connection";
+    if (code.startsWith("08") || code.startsWith("28") || code.startsWith("57P")) return "connection";
+    if (code === "53300" || code === "3D000") return "connection";
+    if (code === "42P01" || code === "3F000") return "schema";
+    if (code === "22021" || code === "22P05") return "unsupported_text";
+  }
+  // Node 20 reports a refused dual-stack connect as an AggregateError of socket errors.
+  if (error instanceof AggregateError && error.errors.some((e) => classify(e) === "connection"))
+    return "connection";
+  const message = error instanceof Error ? error.message : "";
+  if (CONNECTION_MESSAGES.some((pattern) => pattern.test(message))) return "connection";
+  return "query";
+}
+
+/** Wraps a driver error (an already wrapped one is returned as is). */
+export function wrap(error: unknown): PostgresStoreError {
+  return error instanceof PostgresStoreError ? error : new PostgresStoreError(classify(error), error);
+}
+
+/** True when the connection that raised `error` may be unusable and must not go back to the pool. */
+export function isConnectionLost(error: unknown): boolean {
+  return classify(error) === "connection";
+}

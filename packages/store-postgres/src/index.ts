@@ -1,0 +1,363 @@
+/**
+ * `@paylink/store-postgres` — Paylink's storage port on PostgreSQL, for many application instances
+ * sharing one database. It takes the application's own `pg` Pool.
+ * @packageDocumentation
+ */
+import {
+  type DomainEvent,
+  expirableStatuses,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  type Payment,
+  type PaymentRef,
+  type PaymentStore,
+  type Scope,
+  type StoredEvent,
+} from "@paylink/core";
+import { isConnectionLost, PostgresStoreError, wrap } from "./errors.js";
+import { LOCK_NAMESPACE, lockKey, MIGRATIONS, type Statements, statements } from "./sql.js";
+
+export { PostgresStoreError, type PostgresStoreErrorKind } from "./errors.js";
+
+/** What the store reads off a query result; `pg`'s `QueryResult` has it. */
+export interface PostgresQueryResult {
+  // `any` as in pg's own QueryResult: rows are shaped by the statement, and the store reads them by name.
+  // biome-ignore lint/suspicious/noExplicitAny: rows are untyped driver output, narrowed where read
+  readonly rows: any[];
+  readonly rowCount: number | null;
+}
+
+/** A connection checked out of a pool; `pg`'s `PoolClient` is one. */
+export interface PostgresClient {
+  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+  /** Returns the connection to the pool; `true` (or an error) destroys it instead. */
+  release(destroy?: boolean | Error): void;
+}
+
+/**
+ * The part of a `pg` Pool the store uses (a structural type, so the store needs no runtime import of
+ * `pg` and accepts any compatible pool). The store never ends the pool: it belongs to the application.
+ */
+export interface PostgresPool {
+  connect(): Promise<PostgresClient>;
+  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+}
+
+/** Options of {@link createPostgresStore}. */
+export interface PostgresStoreOptions {
+  /** The application's `pg` Pool (pg 8). Attach `pool.on("error", …)` as pg recommends. */
+  readonly pool: PostgresPool;
+  /**
+   * The schema holding the store's tables (`paylink_payments`, `paylink_outbox`,
+   * `paylink_idempotency_keys`, `paylink_migrations`). Default `public`. Any name is quoted safely;
+   * at most 63 bytes, because PostgreSQL would silently truncate a longer one.
+   */
+  readonly schema?: string;
+}
+
+/** The PostgreSQL store: {@link PaymentStore} and {@link IdempotencyStore}, plus {@link PostgresStore.migrate}. */
+export interface PostgresStore extends PaymentStore, IdempotencyStore {
+  /**
+   * Creates or upgrades the store's tables: versioned migrations recorded in `paylink_migrations`,
+   * all in one transaction under an advisory lock, so it is idempotent and safe when several instances
+   * start at once (the others wait, then find nothing to do). Run it once at startup.
+   */
+  migrate(): Promise<void>;
+}
+
+// Read off the machine, never restated: the statuses a due expiry moves to `expired`.
+const DUE_STATUSES: readonly string[] = [...expirableStatuses("link")];
+
+// PostgreSQL text and jsonb cannot hold U+0000, so no stored id or account can contain it: a lookup of
+// such an id is answered "not found" without asking the database (as the reference store would).
+const NUL = "\u0000";
+const hasNul = (...texts: readonly string[]) => texts.some((text) => text.includes(NUL));
+
+// An explicit level: a pool whose sessions default to SERIALIZABLE would turn a lost compare-and-swap
+// into a serialization failure instead of an UPDATE of zero rows.
+const BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED";
+
+/** `LIMIT` for a count: NaN → 0, Infinity → no limit (NULL), otherwise a non-negative integer. */
+function toLimit(limit: number): number | null {
+  if (Number.isNaN(limit)) return 0;
+  if (limit === Number.POSITIVE_INFINITY) return null;
+  return Math.max(0, Math.trunc(limit));
+}
+
+interface PaymentRow {
+  readonly payment: Payment;
+  readonly version: number;
+}
+interface DueRow {
+  readonly id: string;
+  readonly account_id: string;
+  readonly livemode: boolean;
+}
+interface EventRow {
+  readonly sequence: string | number | bigint;
+  readonly event: DomainEvent;
+}
+interface KeyRow {
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly response_status: number | null;
+  readonly response_body: string | null;
+  readonly created_at: Date | string;
+}
+
+function toIdempotencyRecord(row: KeyRow): IdempotencyRecord {
+  return {
+    key: row.key,
+    fingerprint: row.fingerprint,
+    response:
+      row.response_status === null ? null : { status: row.response_status, body: row.response_body ?? "" },
+    createdAt: new Date(row.created_at).toISOString(),
+  };
+}
+
+/**
+ * A {@link PaymentStore} and {@link IdempotencyStore} on PostgreSQL, over the application's `pg` Pool.
+ *
+ * Guarantees:
+ * - **compare-and-swap**: a write is one transaction holding one conditional
+ *   `UPDATE … WHERE id AND scope AND version = expected`; its events are inserted in the same transaction
+ *   only if that UPDATE matched a row, so a state change and its events commit together or not at all.
+ * - **outbox order**: every transaction that writes events takes a transaction-level advisory lock
+ *   before drawing sequence numbers and keeps it until COMMIT, so sequences become visible in commit
+ *   order: a reader paging with `sequence > after` never skips an event that commits later with a
+ *   smaller sequence. Every committed event is returned, in sequence order, exactly once to a reader
+ *   that pages by the last sequence it saw; a publisher that crashes between publishing and saving its
+ *   cursor publishes again, so delivery is at least once and consumers dedupe by event id.
+ * - **errors**: every method rejects with a {@link PostgresStoreError} whose message is a fixed string
+ *   (never the driver's text); the driver's error is its `cause`. Clients are always released, and a
+ *   failed transaction is rolled back.
+ *
+ * @example
+ * import pg from "pg";
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * const store = createPostgresStore({ pool });
+ * await store.migrate();
+ * const links = createPaymentLinks({ store });
+ */
+export function createPostgresStore(options: PostgresStoreOptions): PostgresStore {
+  const { pool } = options;
+  const schema = options.schema ?? "public";
+  const sql: Statements = statements(schema); // validates and quotes the schema name
+  const schemaKey = lockKey(schema);
+  const outboxLock = [LOCK_NAMESPACE.outbox, schemaKey] as const;
+
+  /** Runs `work`, turning any driver failure into a {@link PostgresStoreError}. */
+  async function guarded<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw wrap(error);
+    }
+  }
+
+  /**
+   * Runs `work` in one READ COMMITTED transaction on one client: COMMIT when it returns true, ROLLBACK
+   * when it returns false or throws. The client is always released; it is destroyed rather than pooled
+   * when its connection may be broken. No user code runs while the transaction is open, and nothing is
+   * awaited between statements but the client itself: a dropping connection surfaces as the rejection
+   * of the statement in flight, and the client is released before any later socket event.
+   */
+  async function transaction(work: (client: PostgresClient) => Promise<boolean>): Promise<boolean> {
+    let client: PostgresClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      throw wrap(error);
+    }
+    let destroy = false;
+    try {
+      await client.query(BEGIN);
+      const commit = await work(client);
+      // A COMMIT that fails for a lost connection leaves the outcome unknown; it rejects like any other
+      // failure, and a retried command re-reads the version, so it can never apply twice.
+      await client.query(commit ? "COMMIT" : "ROLLBACK");
+      return commit;
+    } catch (error) {
+      destroy = isConnectionLost(error);
+      if (!destroy) {
+        try {
+          await client.query("ROLLBACK");
+        } catch {
+          destroy = true;
+        }
+      }
+      throw wrap(error);
+    } finally {
+      client.release(destroy);
+    }
+  }
+
+  /** Appends `events` to the outbox on `client`'s open transaction, in order, under the outbox lock. */
+  async function insertEvents(client: PostgresClient, events: readonly DomainEvent[]): Promise<void> {
+    const values: unknown[] = [...outboxLock];
+    for (const event of events) {
+      values.push(
+        event.id,
+        event.paymentId,
+        event.accountId,
+        event.livemode,
+        event.type,
+        JSON.stringify(event),
+      );
+    }
+    await client.query(sql.insertEvents(events.length), values);
+  }
+
+  const paymentColumns = (payment: Payment) =>
+    [payment.status, payment.expiresAt, payment.createdAt] as const satisfies readonly unknown[];
+
+  return {
+    get: (scope, id) =>
+      guarded(async () => {
+        if (hasNul(id, scope.accountId)) return undefined;
+        const result = await pool.query(sql.get, [id, scope.accountId, scope.livemode]);
+        const row = result.rows[0] as PaymentRow | undefined;
+        // jsonb is parsed afresh for every read, so callers always get their own copy.
+        return row === undefined ? undefined : { payment: row.payment, version: row.version };
+      }),
+
+    async insert(scope, record, events) {
+      const { payment, version } = record;
+      const values = [
+        payment.id,
+        scope.accountId,
+        scope.livemode,
+        ...paymentColumns(payment),
+        version,
+        JSON.stringify(payment),
+      ];
+      if (events.length === 0) {
+        return guarded(async () => (await pool.query(sql.insert, values)).rowCount === 1);
+      }
+      return transaction(async (client) => {
+        const inserted = await client.query(sql.insert, values);
+        if (inserted.rowCount !== 1) return false; // the id exists (in any scope): write nothing
+        await insertEvents(client, events);
+        return true;
+      });
+    },
+
+    async compareAndSwap(scope, next, expectedVersion, events) {
+      const { payment, version } = next;
+      if (hasNul(payment.id, scope.accountId)) return false;
+      const values = [
+        payment.id,
+        scope.accountId,
+        scope.livemode,
+        expectedVersion,
+        ...paymentColumns(payment),
+        version,
+        JSON.stringify(payment),
+      ];
+      if (events.length === 0) {
+        return guarded(async () => (await pool.query(sql.compareAndSwap, values)).rowCount === 1);
+      }
+      return transaction(async (client) => {
+        const updated = await client.query(sql.compareAndSwap, values);
+        if (updated.rowCount !== 1) return false; // stale version, other scope or missing: write nothing
+        await insertEvents(client, events);
+        return true;
+      });
+    },
+
+    findDue: (now, limit) =>
+      guarded(async () => {
+        const result = await pool.query(sql.findDue, [DUE_STATUSES, now, toLimit(limit)]);
+        return (result.rows as DueRow[]).map(
+          (row): PaymentRef => ({ scope: { accountId: row.account_id, livemode: row.livemode }, id: row.id }),
+        );
+      }),
+
+    readEvents: (after, limit) =>
+      guarded(async () => {
+        if (after === Number.POSITIVE_INFINITY) return [];
+        // Sequences are integers: `sequence > 2.5` is `sequence > 2`; NaN or negative reads from the start.
+        const from = Number.isNaN(after) ? 0 : Math.max(0, Math.floor(after));
+        const result = await pool.query(sql.readEvents, [from, toLimit(limit)]);
+        // int8 arrives as a string; sequences stay far below 2^53.
+        return (result.rows as EventRow[]).map(
+          (row): StoredEvent => ({ sequence: Number(row.sequence), event: row.event }),
+        );
+      }),
+
+    list: (scope, { limit, startingAfter }) =>
+      guarded(async () => {
+        if (hasNul(scope.accountId) || (startingAfter !== undefined && hasNul(startingAfter))) return [];
+        const base = [scope.accountId, scope.livemode, toLimit(limit)];
+        const result =
+          startingAfter === undefined
+            ? await pool.query(sql.list, base)
+            : await pool.query(sql.listAfter, [...base, startingAfter]);
+        return (result.rows as { payment: Payment }[]).map((row) => row.payment);
+      }),
+
+    claimIdempotencyKey: (scope: Scope, record: IdempotencyRecord, expiredBefore: string) =>
+      guarded(async () => {
+        const where = [scope.accountId, scope.livemode, record.key];
+        // Two statements: the upsert cannot return the row it conflicted with, and a plain SELECT in the
+        // same statement would not see a concurrent claim that committed after the statement began.
+        for (let attempt = 0; attempt < 5; attempt++) {
+          const claimed = await pool.query(sql.claimKey, [
+            ...where,
+            record.fingerprint,
+            record.response?.status ?? null,
+            record.response?.body ?? null,
+            expiredBefore,
+            record.createdAt,
+          ]);
+          if (claimed.rowCount === 1) return undefined;
+          const existing = await pool.query(sql.existingKey, where);
+          const row = existing.rows[0] as KeyRow | undefined;
+          if (row !== undefined) return toIdempotencyRecord(row);
+          // The holder released the key between the two statements: claim it again.
+        }
+        throw new PostgresStoreError("query");
+      }),
+
+    completeIdempotencyKey: (scope, key, response) =>
+      guarded(async () => {
+        if (hasNul(scope.accountId, key)) return;
+        await pool.query(sql.completeKey, [
+          scope.accountId,
+          scope.livemode,
+          key,
+          response.status,
+          response.body,
+        ]);
+      }),
+
+    releaseIdempotencyKey: (scope, key) =>
+      guarded(async () => {
+        if (hasNul(scope.accountId, key)) return;
+        await pool.query(sql.releaseKey, [scope.accountId, scope.livemode, key]);
+      }),
+
+    async migrate() {
+      await transaction(async (client) => {
+        // Serializes concurrent migrators of this schema until COMMIT; the loser then sees every
+        // version recorded and does nothing. DDL is transactional, so a failed step leaves no trace.
+        await client.query(sql.migrateLock, [LOCK_NAMESPACE.migrate, schemaKey]);
+        // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when it exists.
+        const exists = await client.query(sql.schemaExists, [schema]);
+        if (exists.rows.length === 0) await client.query(sql.createSchema);
+        await client.query(sql.createMigrations);
+        const applied = new Set(
+          ((await client.query(sql.appliedMigrations)).rows as { version: number }[]).map(
+            (row) => row.version,
+          ),
+        );
+        for (const migration of MIGRATIONS) {
+          if (applied.has(migration.version)) continue;
+          for (const statement of migration.statements(sql.schema)) await client.query(statement);
+          await client.query(sql.recordMigration, [migration.version, migration.name]);
+        }
+        return true;
+      });
+    },
+  };
+}

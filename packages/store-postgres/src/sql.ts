@@ -1,0 +1,214 @@
+/**
+ * The SQL of the PostgreSQL store, in one place: identifier quoting, the versioned migrations and every
+ * statement the store runs. Tests import it to `EXPLAIN` the exact statements the store sends.
+ * Every value is a bound parameter (`$1` …); only identifiers (the schema name, validated and quoted
+ * here) are ever spliced into the text.
+ */
+
+/** PostgreSQL silently truncates identifiers longer than this many bytes (NAMEDATALEN - 1). */
+const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * Quotes `name` as a PostgreSQL identifier. Throws for names PostgreSQL would mangle: empty, containing
+ * U+0000, or longer than 63 bytes (it would truncate them silently, so two long names could collide).
+ */
+export function quoteIdentifier(name: string): string {
+  if (typeof name !== "string" || name.length === 0) throw new TypeError("schema must be a non-empty string");
+  if (name.includes("\u0000")) throw new TypeError("schema must not contain U+0000");
+  if (Buffer.byteLength(name, "utf8") > MAX_IDENTIFIER_BYTES)
+    throw new TypeError(`schema must be at most ${MAX_IDENTIFIER_BYTES} bytes long`);
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** One migration: applied once, in order, inside the migration transaction, and recorded by version. */
+export interface Migration {
+  /** Strictly increasing from 1; recorded in `paylink_migrations`. */
+  readonly version: number;
+  /** A short description, recorded next to the version for operators. */
+  readonly name: string;
+  /** The DDL, given the quoted schema. Statements are run one by one. */
+  readonly statements: (schema: string) => readonly string[];
+}
+
+/**
+ * The migrations, oldest first. Never edit a released one: add a new version instead, because databases
+ * that already recorded a version will never run its statements again.
+ *
+ * Table names carry a `paylink_` prefix because the default schema is `public`, which the application's
+ * own tables share.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "payments, outbox, idempotency keys",
+    statements: (s) => [
+      // `id` uses the "C" collation so that `list` orders ids by code point, as the reference store does,
+      // whatever the database's default collation.
+      `CREATE TABLE ${s}.paylink_payments (
+        id text COLLATE "C" PRIMARY KEY,
+        account_id text NOT NULL,
+        livemode boolean NOT NULL,
+        status text NOT NULL,
+        expires_at timestamptz,
+        created_at timestamptz NOT NULL,
+        version integer NOT NULL CHECK (version >= 1),
+        payment jsonb NOT NULL
+      )`,
+      // findDue: `status = ANY(…) AND expires_at <= now ORDER BY expires_at`.
+      `CREATE INDEX paylink_payments_due ON ${s}.paylink_payments (status, expires_at)`,
+      // list: one scope, newest first, keyset-paged on (created_at, id).
+      `CREATE INDEX paylink_payments_list ON ${s}.paylink_payments (account_id, livemode, created_at DESC, id DESC)`,
+      // `sequence` is drawn only while holding the outbox lock (see `insertEvents`), so it follows
+      // commit order. Identity rather than bigserial: nobody can insert a sequence by hand. Its CACHE
+      // must stay 1 (the default): cached blocks per session would hand out values out of order.
+      `CREATE TABLE ${s}.paylink_outbox (
+        sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        event_id text NOT NULL UNIQUE,
+        payment_id text NOT NULL,
+        account_id text NOT NULL,
+        livemode boolean NOT NULL,
+        type text NOT NULL,
+        event jsonb NOT NULL,
+        recorded_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE INDEX paylink_outbox_payment ON ${s}.paylink_outbox (payment_id, sequence)`,
+      `CREATE TABLE ${s}.paylink_idempotency_keys (
+        account_id text NOT NULL,
+        livemode boolean NOT NULL,
+        key text NOT NULL,
+        fingerprint text NOT NULL,
+        response_status integer,
+        response_body text,
+        created_at timestamptz NOT NULL,
+        PRIMARY KEY (account_id, livemode, key)
+      )`,
+    ],
+  },
+];
+
+/**
+ * 32-bit FNV-1a of `text`, as a signed int4: the second half of an advisory-lock key, so that stores on
+ * different schemas do not serialize each other. A collision only makes two schemas share a lock.
+ */
+export function lockKey(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(text, "utf8")) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash | 0;
+}
+
+/** First half of the advisory-lock keys: one namespace for migrations, one for the outbox. */
+export const LOCK_NAMESPACE = {
+  /** Held by `migrate()` for its whole transaction. */
+  migrate: 0x504c4d31, // "PLM1"
+  /** Held from the outbox insert to COMMIT by every transaction that writes events. */
+  outbox: 0x504c4f31, // "PLO1"
+} as const;
+
+/** The statements of a store on one schema, built once per store. */
+export interface Statements {
+  readonly schema: string;
+  readonly schemaExists: string;
+  readonly createSchema: string;
+  readonly createMigrations: string;
+  readonly appliedMigrations: string;
+  readonly recordMigration: string;
+  readonly migrateLock: string;
+  readonly get: string;
+  readonly insert: string;
+  readonly compareAndSwap: string;
+  readonly findDue: string;
+  readonly readEvents: string;
+  readonly list: string;
+  readonly listAfter: string;
+  readonly claimKey: string;
+  readonly existingKey: string;
+  readonly completeKey: string;
+  readonly releaseKey: string;
+  /** The outbox insert for `count` events (parameters: the lock key pair, then 6 per event). */
+  insertEvents(count: number): string;
+}
+
+/** Builds the statements for `schema` (unquoted). */
+export function statements(schema: string): Statements {
+  const s = quoteIdentifier(schema);
+  const payments = `${s}.paylink_payments`;
+  const outbox = `${s}.paylink_outbox`;
+  const keys = `${s}.paylink_idempotency_keys`;
+  const insertEventsCache = new Map<number, string>();
+  return {
+    schema: s,
+    schemaExists: "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
+    createSchema: `CREATE SCHEMA IF NOT EXISTS ${s}`,
+    createMigrations: `CREATE TABLE IF NOT EXISTS ${s}.paylink_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`,
+    appliedMigrations: `SELECT version FROM ${s}.paylink_migrations`,
+    recordMigration: `INSERT INTO ${s}.paylink_migrations (version, name) VALUES ($1, $2)`,
+    migrateLock: "SELECT pg_advisory_xact_lock($1::int4, $2::int4)",
+    get: `SELECT payment, version FROM ${payments} WHERE id = $1 AND account_id = $2 AND livemode = $3`,
+    insert: `INSERT INTO ${payments} (id, account_id, livemode, status, expires_at, created_at, version, payment)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+      ON CONFLICT (id) DO NOTHING`,
+    // The whole compare-and-swap is this one conditional UPDATE: the row lock it takes is released at
+    // COMMIT, and a concurrent writer blocked on it re-checks `version` against the committed row
+    // (READ COMMITTED re-evaluation), so exactly one of them matches.
+    compareAndSwap: `UPDATE ${payments}
+      SET status = $5, expires_at = $6, created_at = $7, version = $8, payment = $9::jsonb
+      WHERE id = $1 AND account_id = $2 AND livemode = $3 AND version = $4`,
+    findDue: `SELECT id, account_id, livemode FROM ${payments}
+      WHERE status = ANY($1::text[]) AND expires_at <= $2::timestamptz
+      ORDER BY expires_at, id
+      LIMIT $3`,
+    readEvents: `SELECT sequence, event FROM ${outbox} WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
+    list: `SELECT payment FROM ${payments}
+      WHERE account_id = $1 AND livemode = $2
+      ORDER BY created_at DESC, id DESC
+      LIMIT $3`,
+    // An unknown cursor makes the sub-select NULL, the row comparison NULL, and the page empty.
+    listAfter: `SELECT payment FROM ${payments}
+      WHERE account_id = $1 AND livemode = $2
+        AND (created_at, id) < (
+          SELECT created_at, id FROM ${payments} WHERE id = $4 AND account_id = $1 AND livemode = $2
+        )
+      ORDER BY created_at DESC, id DESC
+      LIMIT $3`,
+    // A claim inserts, or takes over a key whose record is older than the retention ($7). ON CONFLICT
+    // waits for a concurrent claim of the same key to commit, so exactly one claim returns a row.
+    claimKey: `INSERT INTO ${keys} AS k
+        (account_id, livemode, key, fingerprint, response_status, response_body, created_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $8::timestamptz)
+      ON CONFLICT (account_id, livemode, key) DO UPDATE
+        SET fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
+            response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at
+        WHERE k.created_at < $7::timestamptz
+      RETURNING 1`,
+    existingKey: `SELECT key, fingerprint, response_status, response_body, created_at FROM ${keys}
+      WHERE account_id = $1 AND livemode = $2 AND key = $3`,
+    completeKey: `UPDATE ${keys} SET response_status = $4, response_body = $5
+      WHERE account_id = $1 AND livemode = $2 AND key = $3`,
+    releaseKey: `DELETE FROM ${keys} WHERE account_id = $1 AND livemode = $2 AND key = $3`,
+    insertEvents(count) {
+      let text = insertEventsCache.get(count);
+      if (text === undefined) {
+        const rows = Array.from({ length: count }, (_, i) => {
+          const p = 3 + i * 6;
+          // Casts: a VALUES list in FROM does not infer parameter types from the target columns.
+          return `($${p}::text, $${p + 1}::text, $${p + 2}::text, $${p + 3}::boolean, $${p + 4}::text, $${p + 5}::jsonb)`;
+        });
+        // The lock is taken in the same statement, before any row (and so any sequence value) is
+        // produced: the join cannot emit a row until the lock sub-select has returned. It is a
+        // transaction-level lock, released only after COMMIT has made the rows visible.
+        text = `INSERT INTO ${outbox} (event_id, payment_id, account_id, livemode, type, event)
+          SELECT v.* FROM (SELECT pg_advisory_xact_lock($1::int4, $2::int4)) AS outbox_lock,
+            (VALUES ${rows.join(", ")}) AS v(event_id, payment_id, account_id, livemode, type, event)`;
+        insertEventsCache.set(count, text);
+      }
+      return text;
+    },
+  };
+}

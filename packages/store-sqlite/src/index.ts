@@ -1,0 +1,442 @@
+/**
+ * `@paylink/store-sqlite` — the embedded default store of Paylink: one SQLite file through better-sqlite3
+ * 12, safe for several processes on one machine, with every committed transition surviving a crash.
+ * Start with {@link createSqliteStore}.
+ * @packageDocumentation
+ */
+import type {
+  DomainEvent,
+  IdempotencyRecord,
+  IdempotencyStore,
+  Payment,
+  PaymentRef,
+  PaymentStore,
+  Scope,
+  StoredEvent,
+  StoredPayment,
+} from "@paylink/core";
+import Database from "better-sqlite3";
+import { SqliteStoreError, toStoreError } from "./errors.js";
+import { DUE_STATUSES, LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE, SQL } from "./schema.js";
+
+export { SqliteStoreError, type SqliteStoreErrorCode } from "./errors.js";
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * Path of the database file; created (with its directory's `-wal` and `-shm` companions) when missing.
+   * Give each Paylink its own file: a file holding other tables is refused as "not a Paylink database".
+   */
+  readonly filename: string;
+  /**
+   * How long a write waits for another connection (another process on the same file) to release the
+   * write lock before it fails with `busy`, in milliseconds. Default: 5000. The wait blocks the calling
+   * thread, as every better-sqlite3 call does; writes hold the lock for well under a millisecond.
+   */
+  readonly busyTimeoutMs?: number;
+}
+
+/**
+ * A SQLite store: Paylink's {@link PaymentStore} and {@link IdempotencyStore} over one file, plus its
+ * lifecycle. Every port method rejects with a {@link SqliteStoreError} on failure (core turns that into
+ * `store_unavailable`); none throws synchronously.
+ */
+export interface SqliteStore extends PaymentStore, IdempotencyStore {
+  /** The database file this store uses. */
+  readonly filename: string;
+  /**
+   * Applies the pending schema migrations (also done when the file is first opened) and returns once the
+   * file is at the newest version. Idempotent, and safe when several processes migrate one file at once.
+   * @throws {SqliteStoreError} when the file cannot be opened or migrated (for fail-fast startup checks).
+   */
+  migrate(): void;
+  /**
+   * Closes the connection. Idempotent. Afterwards every method rejects with code `closed`. Every write
+   * that returned before `close()` is already durable: closing only releases the file.
+   */
+  close(): void;
+}
+
+type Db = Database.Database;
+type Statements = { [K in keyof typeof SQL]: Database.Statement };
+
+/** An open, migrated connection with its prepared statements and transactions. */
+interface Connection {
+  readonly db: Db;
+  readonly s: Statements;
+  readonly insert: (scope: Scope, record: StoredPayment, events: readonly DomainEvent[]) => boolean;
+  readonly compareAndSwap: (
+    scope: Scope,
+    next: StoredPayment,
+    expectedVersion: number,
+    events: readonly DomainEvent[],
+  ) => boolean;
+  readonly list: (scope: Scope, limit: number, startingAfter: string | undefined) => Payment[];
+  readonly claim: (
+    scope: Scope,
+    record: IdempotencyRecord,
+    expiredBefore: string,
+  ) => IdempotencyRecord | undefined;
+}
+
+interface KeyRow {
+  key: string;
+  fingerprint: string;
+  response_status: number | null;
+  response_body: string | null;
+  created_at: string;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+// better-sqlite3 cannot bind booleans; the schema stores livemode as 0/1.
+const bit = (livemode: boolean) => (livemode ? 1 : 0);
+
+/** Expiry as milliseconds since the epoch; an unparsable date is stored as never due, as in the memory store. */
+const expiryMs = (expiresAt: string | null): number | null => {
+  if (expiresAt === null) return null;
+  const ms = Date.parse(expiresAt);
+  return Number.isNaN(ms) ? null : ms;
+};
+
+/** A SQL LIMIT from a caller's limit: JavaScript `slice` semantics (≤ 0 is empty, fractions truncate). */
+const sqlLimit = (limit: number): number =>
+  Number.isNaN(limit) ? 0 : Math.max(0, Math.min(Math.trunc(limit), Number.MAX_SAFE_INTEGER));
+
+/** Blocks the thread for `ms` (only while opening, between retries of a busy schema change). */
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+const isBusy = (error: unknown) => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"));
+};
+
+/**
+ * Runs a step of opening, retrying while another process holds a lock. SQLite's busy handler already waits
+ * for most locks, but it deliberately returns SQLITE_BUSY at once where waiting could deadlock (two
+ * connections racing to switch a new file to WAL); a short retry loop resolves that race.
+ */
+function retryBusy<T>(busyTimeoutMs: number, step: () => T): T {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    try {
+      return step();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      sleepSync(pause);
+    }
+  }
+}
+
+/** Tables of the file other than SQLite's own. */
+function userTables(db: Db): string[] {
+  return (
+    db
+      .prepare(
+        "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+      )
+      .pluck()
+      .all() as string[]
+  ).sort();
+}
+
+/** The applied schema version, 0 for an empty file; refuses a foreign file and a newer schema. */
+function schemaVersion(db: Db): number {
+  const tables = userTables(db);
+  if (!tables.includes(MIGRATIONS_TABLE)) {
+    if (tables.length > 0)
+      throw new SqliteStoreError(
+        "not_a_database",
+        `the file is not a Paylink database (it holds other tables: ${tables.slice(0, 5).join(", ")}${tables.length > 5 ? ", …" : ""}; and no ${MIGRATIONS_TABLE})`,
+      );
+    return 0;
+  }
+  const version = db.prepare(`SELECT coalesce(max(version), 0) FROM ${MIGRATIONS_TABLE}`).pluck().get();
+  if (typeof version !== "number" || version > LATEST_VERSION)
+    throw new SqliteStoreError(
+      "schema_too_new",
+      `the database has schema version ${String(version)}, newer than this @paylink/store-sqlite supports (${LATEST_VERSION}); upgrade the package`,
+    );
+  return version;
+}
+
+/**
+ * Brings the file to {@link LATEST_VERSION}. The common case (already migrated) only reads, so opening
+ * never takes the write lock. Otherwise the version is read again under `BEGIN IMMEDIATE`: of two
+ * processes opening one new file at once, the second waits for the first's transaction, then finds
+ * nothing left to do. A migration and its version row commit together, so a crash never leaves half a
+ * schema.
+ */
+function migrateDb(db: Db, busyTimeoutMs: number): void {
+  if (schemaVersion(db) === LATEST_VERSION) return;
+  const run = db.transaction(() => {
+    const current = schemaVersion(db);
+    if (current === 0)
+      db.exec(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (
+        version    INTEGER NOT NULL PRIMARY KEY,
+        name       TEXT    NOT NULL,
+        applied_at TEXT    NOT NULL
+      ) STRICT`);
+    const record = db.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (version, name, applied_at) VALUES (?, ?, ?)`);
+    for (const migration of MIGRATIONS) {
+      if (migration.version <= current) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, migration.name, new Date().toISOString());
+    }
+  });
+  retryBusy(busyTimeoutMs, () => run.immediate());
+}
+
+/** Opens the file, sets the pragmas, migrates and prepares every statement; closes it again on failure. */
+function open(filename: string, busyTimeoutMs: number): Connection {
+  // `timeout` is SQLite's busy timeout: a second process waits for the write lock instead of failing.
+  const db = new Database(filename, { timeout: busyTimeoutMs });
+  try {
+    // WAL: readers never block the writer nor each other, so processes sharing the file only queue
+    // for the (sub-millisecond) write transactions.
+    retryBusy(busyTimeoutMs, () => db.pragma("journal_mode = WAL"));
+    // FULL, not the NORMAL that better-sqlite3 defaults to under WAL: with NORMAL a commit is not
+    // fsynced, so it survives a killed process (the OS still holds the write) but not a power cut or a
+    // kernel crash. A cancel that returned Ok has been promised to a merchant; FULL fsyncs the WAL at
+    // every commit so it survives both. The cost is one fsync per write (see bench/sqlite.ts).
+    db.pragma("synchronous = FULL");
+    migrateDb(db, busyTimeoutMs);
+    // Preparing everything now finds a missing or altered table at open, not at the first unlucky call.
+    const s = Object.fromEntries(
+      Object.entries(SQL).map(([name, sql]) => [name, db.prepare(sql)]),
+    ) as Statements;
+    return { db, s, ...transactions(db, s) };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** The multi-statement operations, each one transaction. */
+function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
+  const append = (events: readonly DomainEvent[]) => {
+    for (const event of events)
+      s.appendEvent.run(
+        event.id,
+        event.paymentId,
+        event.accountId,
+        bit(event.livemode),
+        event.type,
+        JSON.stringify(event),
+      );
+  };
+
+  // Every write runs under BEGIN IMMEDIATE (`.immediate`): the write lock is taken before the first read,
+  // so a transaction never has to upgrade a read snapshot to a write, which in WAL mode fails at once
+  // with SQLITE_BUSY_SNAPSHOT instead of waiting. Any throw rolls the whole transaction back.
+  const insert = db.transaction((scope: Scope, record: StoredPayment, events: readonly DomainEvent[]) => {
+    const p = record.payment;
+    const { changes } = s.insert.run(
+      p.id,
+      scope.accountId,
+      bit(scope.livemode),
+      p.kind,
+      p.status,
+      expiryMs(p.expiresAt),
+      p.createdAt,
+      record.version,
+      JSON.stringify(p),
+    );
+    if (changes !== 1) return false;
+    append(events);
+    return true;
+  });
+
+  const compareAndSwap = db.transaction(
+    (scope: Scope, next: StoredPayment, expectedVersion: number, events: readonly DomainEvent[]) => {
+      const p = next.payment;
+      const { changes } = s.compareAndSwap.run(
+        p.kind,
+        p.status,
+        expiryMs(p.expiresAt),
+        p.createdAt,
+        next.version,
+        JSON.stringify(p),
+        p.id,
+        scope.accountId,
+        bit(scope.livemode),
+        expectedVersion,
+      );
+      // The version check and the write are one statement: a lost race changes no row and appends
+      // no event.
+      if (changes !== 1) return false;
+      append(events);
+      return true;
+    },
+  );
+
+  // Pages are lists of JSON texts: pluck the one column.
+  const listFirst = s.listFirst.pluck();
+  const listAfter = s.listAfter.pluck();
+  // A read transaction (deferred BEGIN): the cursor and the page come from one snapshot.
+  const list = db.transaction((scope: Scope, limit: number, startingAfter: string | undefined) => {
+    const livemode = bit(scope.livemode);
+    let rows: unknown[];
+    if (startingAfter === undefined) {
+      rows = listFirst.all(scope.accountId, livemode, limit);
+    } else {
+      const cursor = s.cursor.get(startingAfter, scope.accountId, livemode) as
+        | { created_at: string; id: string }
+        | undefined;
+      if (cursor === undefined) return [];
+      rows = listAfter.all(scope.accountId, livemode, cursor.created_at, cursor.id, limit);
+    }
+    return rows.map((json) => JSON.parse(json as string) as Payment);
+  });
+
+  const claim = db.transaction((scope: Scope, record: IdempotencyRecord, expiredBefore: string) => {
+    const livemode = bit(scope.livemode);
+    const existing = s.getKey.get(scope.accountId, livemode, record.key) as KeyRow | undefined;
+    // Compared as strings in JavaScript, exactly as the memory store does.
+    if (existing !== undefined && existing.created_at >= expiredBefore) return toRecord(existing);
+    s.putKey.run(
+      scope.accountId,
+      livemode,
+      record.key,
+      record.fingerprint,
+      record.response?.status ?? null,
+      record.response?.body ?? null,
+      record.createdAt,
+    );
+    return undefined;
+  });
+
+  return {
+    insert: (...args) => insert.immediate(...args),
+    compareAndSwap: (...args) => compareAndSwap.immediate(...args),
+    list: (...args) => list.deferred(...args),
+    claim: (...args) => claim.immediate(...args),
+  };
+}
+
+function toRecord(row: KeyRow): IdempotencyRecord {
+  return {
+    key: row.key,
+    fingerprint: row.fingerprint,
+    response:
+      row.response_status === null ? null : { status: row.response_status, body: row.response_body ?? "" },
+    createdAt: row.created_at,
+  };
+}
+
+/**
+ * Creates a store on one SQLite file (better-sqlite3 12, a peer dependency).
+ *
+ * - WAL journal with `synchronous = FULL`: a write that resolved is on disk, through a killed process or a
+ *   power cut; readers never wait for writers.
+ * - Several processes may share the file: every write is one `BEGIN IMMEDIATE` transaction, and a writer
+ *   waits up to `busyTimeoutMs` for another's lock instead of failing. A transition and its outbox events
+ *   commit together or not at all.
+ * - The schema is versioned in `paylink_schema_migrations` and migrated on open (see {@link SqliteStore.migrate}).
+ * - A bad file never throws here: the file is opened now if it can be, else on the next call, and until
+ *   then every method rejects with a {@link SqliteStoreError} saying what is wrong (not a SQLite file, not
+ *   a Paylink database, corrupt, read-only, disk full, locked, closed).
+ *
+ * @throws {TypeError} only for invalid options (a missing filename, a negative timeout).
+ * @example
+ * import { createPaymentLinks } from "@paylink/core";
+ * import { createSqliteStore } from "@paylink/store-sqlite";
+ * const store = createSqliteStore({ filename: "./paylink.db" });
+ * const links = createPaymentLinks({ store });
+ * // … on shutdown:
+ * store.close();
+ */
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  const { filename } = options;
+  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
+  if (typeof filename !== "string" || filename.length === 0)
+    throw new TypeError("createSqliteStore: `filename` must be a non-empty string");
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0 || busyTimeoutMs > 2 ** 31 - 1)
+    throw new TypeError("createSqliteStore: `busyTimeoutMs` must be an integer number of milliseconds ≥ 0");
+
+  let connection: Connection | undefined;
+  let closed = false;
+
+  // Opens on demand and stays open; a failed open is retried by the next call, so a store created while
+  // the file was locked or missing its directory recovers without a restart.
+  const connect = (): Connection => {
+    if (closed) throw new SqliteStoreError("closed", "the store is closed");
+    connection ??= open(filename, busyTimeoutMs);
+    return connection;
+  };
+
+  // Every port method goes through here: a driver error becomes a rejected SqliteStoreError, never a
+  // synchronous throw (core catches rejections, and a caller's `.then` chain stays intact).
+  const use = <T>(work: (c: Connection) => T): Promise<T> => {
+    try {
+      return Promise.resolve(work(connect()));
+    } catch (error) {
+      return Promise.reject(toStoreError(error, busyTimeoutMs));
+    }
+  };
+
+  try {
+    connect();
+  } catch {
+    // Deliberately ignored: the next call reopens and rejects with the reason (see `connect`).
+  }
+
+  return {
+    filename,
+    get: (scope, id) =>
+      use(({ s }) => {
+        const row = s.get.get(id, scope.accountId, bit(scope.livemode)) as
+          | { payment: string; version: number }
+          | undefined;
+        // Parsed from the stored JSON on every call: the caller always gets a fresh object.
+        return row === undefined
+          ? undefined
+          : { payment: JSON.parse(row.payment) as Payment, version: row.version };
+      }),
+    insert: (scope, record, events) => use((c) => c.insert(scope, record, events)),
+    compareAndSwap: (scope, next, expectedVersion, events) =>
+      use((c) => c.compareAndSwap(scope, next, expectedVersion, events)),
+    findDue: (now, limit) =>
+      use(({ s }): PaymentRef[] => {
+        const nowMs = Date.parse(now);
+        if (Number.isNaN(nowMs)) return [];
+        const rows = s.findDue.all(...DUE_STATUSES, nowMs, sqlLimit(limit)) as {
+          id: string;
+          account_id: string;
+          livemode: number;
+        }[];
+        return rows.map((row) => ({
+          scope: { accountId: row.account_id, livemode: row.livemode === 1 },
+          id: row.id,
+        }));
+      }),
+    readEvents: (after, limit) =>
+      use(({ s }): StoredEvent[] => {
+        const rows = s.readEvents.all(after, sqlLimit(limit)) as { sequence: number; event: string }[];
+        return rows.map((row) => ({ sequence: row.sequence, event: JSON.parse(row.event) as DomainEvent }));
+      }),
+    list: (scope, { limit, startingAfter }) => use((c) => c.list(scope, sqlLimit(limit), startingAfter)),
+    claimIdempotencyKey: (scope, record, expiredBefore) => use((c) => c.claim(scope, record, expiredBefore)),
+    completeIdempotencyKey: (scope, key, response) =>
+      use(({ s }) => {
+        s.completeKey.run(response.status, response.body, scope.accountId, bit(scope.livemode), key);
+      }),
+    releaseIdempotencyKey: (scope, key) =>
+      use(({ s }) => {
+        s.releaseKey.run(scope.accountId, bit(scope.livemode), key);
+      }),
+    migrate() {
+      try {
+        migrateDb(connect().db, busyTimeoutMs);
+      } catch (error) {
+        throw toStoreError(error, busyTimeoutMs);
+      }
+    },
+    close() {
+      closed = true;
+      const open = connection;
+      connection = undefined;
+      open?.db.close();
+    },
+  };
+}
