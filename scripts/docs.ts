@@ -1,4 +1,5 @@
 import { ERROR_CODES, toDot, toMarkdownTable, toMermaid, toStatelySource } from "@paylink/core";
+import { HTTP_ERRORS } from "@paylink/http";
 import { instance } from "@viz-js/viz";
 
 const HEADER = "<!-- Generated from the machine by `pnpm docs:generate`. Do not edit: CI fails on drift. -->";
@@ -37,18 +38,46 @@ ${toMarkdownTable().trimEnd()}
 `;
 }
 
-/** The error reference, from the one registry of codes; every `doc_url` anchor points here. */
+/**
+ * The error reference, from the two registries (core's `ERROR_CODES`, `@paylink/http`'s `HTTP_ERRORS`):
+ * one heading per code, so every `doc_url` anchor (`docs/errors.md#<code>`) exists exactly once.
+ */
 export function errorsMarkdown(): string {
-  const sections = Object.entries(ERROR_CODES).map(
-    ([code, entry]) => `## ${code}\n\n**${entry.title}.** ${entry.description}\n`,
-  );
-  return `${HEADER.replace("the machine", "the error registry")}
+  const codes = [...new Set([...Object.keys(ERROR_CODES), ...Object.keys(HTTP_ERRORS)])];
+  const sections = codes.map((code) => {
+    const core = ERROR_CODES[code as keyof typeof ERROR_CODES];
+    const http = HTTP_ERRORS[code as keyof typeof HTTP_ERRORS];
+    const lines = [`## ${code}`, ""];
+    lines.push(`**${(core ?? http)!.title}.** ${core?.description ?? http!.description}`);
+    if (core && http && (http.description as string) !== core.description) lines.push("", http.description);
+    const where = [core ? "returned by `@paylink/core` commands" : null, http ? httpLine(http) : null];
+    lines.push("", `*${where.filter(Boolean).join("; ")}.*`);
+    return `${lines.join("\n")}\n`;
+  });
+  return `${HEADER.replace("the machine", "the error registries")}
 
 # Errors
 
-Every command returns errors as values with a stable \`code\`; nothing is thrown across the API.
+Core commands return errors as values with a stable \`code\`; nothing is thrown across the API. Over HTTP,
+dialect A answers \`{ "success": false, "error": { type, code, message, param, details, doc_url } }\` and
+dialect B (DNA) answers \`{ code, message }\`; \`doc_url\` points at the heading of its code on this page.
+
+| code | core | HTTP, dialect A | HTTP, dialect B |
+|---|---|---|---|
+${codes
+  .map((code) => {
+    const http = HTTP_ERRORS[code as keyof typeof HTTP_ERRORS];
+    const core = code in ERROR_CODES ? "✓" : "";
+    return `| [\`${code}\`](#${code}) | ${core} | ${http ? `${http.status} \`${http.type}\`` : ""} | ${http ? http.dnaStatus : ""} |`;
+  })
+  .join("\n")}
 
 ${sections.join("\n")}`;
+}
+
+function httpLine(http: { status: number; dnaStatus: number; type: string }): string {
+  const dna = http.dnaStatus === http.status ? "" : `, dialect B ${http.dnaStatus}`;
+  return `over HTTP: ${http.status} \`${http.type}\`${dna}`;
 }
 
 /** The lifecycle diagram as SVG, rendered from the machine's DOT export by Graphviz (WebAssembly, no browser). */

@@ -12,3 +12,42 @@ describe("generated docs", () => {
     }
   });
 });
+
+describe("error docs", () => {
+  test("every code of both registries has exactly one heading in docs/errors.md, so every doc_url anchor exists", async () => {
+    const { ERROR_CODES } = await import("@paylink/core");
+    const { HTTP_ERRORS } = await import("@paylink/http");
+    const page = readFileSync(`${root}docs/errors.md`, "utf8");
+    const headings = [...page.matchAll(/^## (\S+)$/gm)].map((m) => m[1]);
+    for (const code of [...Object.keys(ERROR_CODES), ...Object.keys(HTTP_ERRORS)]) {
+      expect(
+        headings.filter((h) => h === code),
+        code,
+      ).toHaveLength(1);
+    }
+  });
+
+  test("a real error response's doc_url points at an existing heading", async () => {
+    const { createPaymentLinks } = await import("@paylink/core");
+    const { createMemoryStore } = await import("@paylink/store-memory");
+    const { createPaylinkApp, staticKeys } = await import("@paylink/http");
+    const store = createMemoryStore();
+    const app = createPaylinkApp({
+      links: createPaymentLinks({ store }),
+      authenticate: staticKeys({ sk_test_x: { accountId: "acct_x", livemode: false, canWrite: true } }),
+      idempotency: store,
+      docsBaseUrl: "https://paylink.example",
+    });
+    const page = readFileSync(`${root}docs/errors.md`, "utf8");
+    for (const [path, headers] of [
+      ["/payments/pay_missing/cancel", { "x-api-key": "sk_test_x" }],
+      ["/payments/pay_missing/cancel", {}],
+    ] as const) {
+      const response = await app.fetch(new Request(`http://local${path}`, { method: "POST", headers }));
+      const body = (await response.json()) as { error: { code: string; doc_url: string } };
+      const anchor = new URL(body.error.doc_url).hash.slice(1);
+      expect(anchor).toBe(body.error.code);
+      expect(page).toMatch(new RegExp(`^## ${anchor}$`, "m"));
+    }
+  });
+});

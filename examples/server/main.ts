@@ -1,0 +1,49 @@
+/**
+ * `pnpm start`: the Paylink demo server on 127.0.0.1:$PORT (default 3000) over the SQLite file
+ * $PAYLINK_DB (default ./.paylink/demo.db). Ctrl-C stops it cleanly; a second Ctrl-C forces.
+ */
+import { startDemoServer } from "./server.js";
+
+const port = Number(process.env.PORT ?? 3000);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`PORT must be a port number (0-65535), not "${process.env.PORT}".`);
+  process.exit(1);
+}
+const dbFile = process.env.PAYLINK_DB ?? "./.paylink/demo.db";
+
+let demo: Awaited<ReturnType<typeof startDemoServer>>;
+try {
+  demo = await startDemoServer({ port, dbFile });
+} catch (error) {
+  const code = (error as { code?: string }).code;
+  console.error(
+    code === "EADDRINUSE"
+      ? `Port ${port} is in use. Start with another one: PORT=3001 pnpm start`
+      : `Could not start the demo server: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  process.exit(1);
+}
+
+for (const line of demo.banner) console.log(line);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) {
+      console.log("Forced stop.");
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`${signal}: stopping — finishing requests in flight, then closing the database …`);
+    demo.close().then(
+      () => {
+        console.log("Stopped.");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error("Stop failed:", error);
+        process.exit(1);
+      },
+    );
+  });
+}

@@ -1,0 +1,253 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Clock, IdempotencyStore, PaymentLinks } from "@paylink/core";
+import type { Context } from "hono";
+import { type Authenticate, credentialOf } from "./auth.js";
+import { parseJsonObject, readBody } from "./body.js";
+import { httpError, httpErrorsMarkdown, isHttpError } from "./codes.js";
+import { dialectA, endpointsA } from "./dialect-a.js";
+import { dialectB, endpointsB } from "./dialect-b.js";
+import { DOCS_CSP, docsPage } from "./docs-page.js";
+import {
+  fingerprintOf,
+  IdempotencyStoreError,
+  idempotencyKeyOf,
+  idempotent,
+  type Reply,
+} from "./idempotency.js";
+import { registerOpenApi } from "./openapi.js";
+import { DEFAULT_ID_PATTERN, type Dialect, type Endpoint } from "./pipeline.js";
+
+/** Options of {@link createPaylinkApp}. */
+export interface PaylinkAppOptions {
+  /** The commands, from `createPaymentLinks`. */
+  readonly links: PaymentLinks;
+  /** Resolves an API key to `{ accountId, livemode, canWrite }`; see `staticKeys`. */
+  readonly authenticate: Authenticate;
+  /** Where `Idempotency-Key`s are kept: the same store as the payments (memory, SQLite, Postgres). */
+  readonly idempotency: IdempotencyStore;
+  /** Base of `doc_url` in dialect-A errors: `${docsBaseUrl}/docs/errors.md#<code>`. Default "" (this server). */
+  readonly docsBaseUrl?: string;
+  /** Largest request body accepted, in bytes. Default 64 KiB; larger bodies answer 413. */
+  readonly bodyLimitBytes?: number;
+  /** Time source for idempotency-key expiry. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Payment ids worth a lookup; others are 404 at once. Default `/^[A-Za-z0-9_.:-]{1,255}$/`. */
+  readonly idPattern?: RegExp;
+  /** `info` of the OpenAPI document. */
+  readonly title?: string;
+  readonly version?: string;
+  /**
+   * Called with every unexpected failure (a store error, a throwing `authenticate` …) before the client
+   * gets a bodyless 500/503. Default: one `console.error` line. Never receives API keys.
+   */
+  readonly onError?: (error: unknown, request: { method: string; path: string }) => void;
+}
+
+/** True when the request came through `@hono/node-server` over HTTP/1.x (its bindings carry `incoming`). */
+const isHttp1 = (env: unknown): boolean => {
+  const incoming = (env as { incoming?: { httpVersionMajor?: unknown } } | undefined)?.incoming;
+  return typeof incoming === "object" && incoming !== null && incoming.httpVersionMajor === 1;
+};
+
+const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+
+const toResponse = (reply: Reply): Response =>
+  new Response(reply.body, {
+    status: reply.status,
+    headers: reply.headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...reply.headers },
+  });
+
+/** Store failures hidden inside an error object (core's `store_unavailable` carries them as `cause`). */
+const describe = (error: unknown): string => {
+  if (error instanceof IdempotencyStoreError) return `idempotency store: ${describe(error.cause)}`;
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+};
+
+/**
+ * The Paylink HTTP app: both API dialects, `/openapi.json`, `/docs` and `/docs/errors.md`, as a Hono app
+ * whose `fetch` is a standard fetch handler (Node via `serve`, Bun, Deno, workers).
+ *
+ * @example
+ * const store = createMemoryStore();
+ * const app = createPaylinkApp({
+ *   links: createPaymentLinks({ store }),
+ *   idempotency: store,
+ *   authenticate: staticKeys({ sk_test_demo: { accountId: "acct_demo", livemode: false, canWrite: true } }),
+ * });
+ * const response = await app.fetch(new Request("http://x/payments/pay_1", { headers: { "x-api-key": "sk_test_demo" } }));
+ */
+export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
+  const { links, authenticate, idempotency } = options;
+  const docsBaseUrl = (options.docsBaseUrl ?? "").replace(/\/+$/, "");
+  const bodyLimit = options.bodyLimitBytes ?? 64 * 1024;
+  const now = () => (options.clock ?? { now: () => new Date() }).now();
+  const idPattern = options.idPattern ?? DEFAULT_ID_PATTERN;
+  const report =
+    options.onError ??
+    ((error: unknown, request: { method: string; path: string }) =>
+      console.error(
+        `[paylink/http] ${request.method} ${request.path.slice(0, 200)} failed: ${describe(error)}`,
+      ));
+
+  const A = dialectA(docsBaseUrl);
+  const B = dialectB();
+  const dialectOf = (path: string) => (path === "/v1" || path.startsWith("/v1/") ? B : A);
+
+  const app = new OpenAPIHono({ strict: true });
+
+  /** Runs one endpoint: authenticate, authorize, read and parse, then (for POST) idempotency, then the work. */
+  async function handle<I>(c: Context, dialect: Dialect, endpoint: Endpoint<I>): Promise<Response> {
+    const request = c.req.raw;
+    const path = c.req.path;
+    try {
+      const credential = credentialOf(request.headers, dialect.allowApiKeyHeader);
+      if (!credential.ok) return toResponse(dialect.error(credential.error));
+      const principal = await authenticate(credential.key);
+      if (principal === undefined) {
+        return toResponse(dialect.error(httpError("api_key_invalid", "Invalid API key.")));
+      }
+      if (endpoint.write && !principal.canWrite) {
+        return toResponse(
+          dialect.error(httpError("key_not_permitted", "This API key is read-only; it cannot make changes.")),
+        );
+      }
+      const scope = { accountId: principal.accountId, livemode: principal.livemode };
+
+      let bodyText = "";
+      let body: Record<string, unknown> = {};
+      let idempotencyKey: string | undefined;
+      if (endpoint.write) {
+        const key = idempotencyKeyOf(request.headers);
+        if (!key.ok) return toResponse(dialect.error(key.error));
+        idempotencyKey = key.key;
+        const raw = await readBody(request, bodyLimit, isHttp1(c.env));
+        if (!raw.ok) return toResponse(dialect.error(raw.error));
+        bodyText = raw.text;
+        const parsed = parseJsonObject(bodyText, request.headers.get("content-type"), endpoint.bodyRequired);
+        if (!parsed.ok) return toResponse(dialect.error(parsed.error));
+        body = parsed.value;
+      }
+      let url: URL | undefined;
+      const urlOf = () => {
+        url ??= new URL(request.url);
+        return url;
+      };
+      const input = endpoint.parse({
+        body,
+        get query() {
+          return urlOf().searchParams;
+        },
+        params: c.req.param() as Record<string, string>,
+      });
+      if (!input.ok) return toResponse(dialect.error(input.error));
+
+      const context = { scope, principal, now: now() };
+      const work = async (): Promise<Reply> => {
+        const out = await endpoint.run(context, input.value);
+        if (!isHttpError(out)) return out;
+        if (out.cause !== undefined) report(out.cause, { method: request.method, path });
+        return dialect.error(out);
+      };
+      if (idempotencyKey === undefined) return toResponse(await work());
+      const { pathname, search } = urlOf();
+      const outcome = await idempotent(
+        idempotency,
+        scope,
+        idempotencyKey,
+        fingerprintOf(request.method, pathname + search, bodyText),
+        context.now,
+        work,
+        (error) => report(error, { method: request.method, path }),
+      );
+      return toResponse(isHttpError(outcome) ? dialect.error(outcome) : outcome);
+    } catch (error) {
+      report(error, { method: request.method, path });
+      return toResponse(
+        dialect.error(
+          error instanceof IdempotencyStoreError
+            ? httpError("store_unavailable", "The service is temporarily unavailable; nothing was changed.")
+            : httpError("internal_error", "Something went wrong on our side."),
+        ),
+      );
+    }
+  }
+
+  const a = endpointsA(links, idPattern);
+  const b = endpointsB(links, idPattern);
+  const routes: { path: string; method: "GET" | "POST"; dialect: Dialect; endpoint: Endpoint<never> }[] = [
+    { path: "/payments/:id/cancel", method: "POST", dialect: A, endpoint: a.cancel as Endpoint<never> },
+    { path: "/payments/:id", method: "GET", dialect: A, endpoint: a.retrieve as Endpoint<never> },
+    { path: "/payments", method: "POST", dialect: A, endpoint: a.create as Endpoint<never> },
+    { path: "/payments", method: "GET", dialect: A, endpoint: a.list as Endpoint<never> },
+    {
+      path: "/v1/payment-links/:id/cancellation",
+      method: "POST",
+      dialect: B,
+      endpoint: b.cancel as Endpoint<never>,
+    },
+    { path: "/v1/payment-links/:id", method: "GET", dialect: B, endpoint: b.retrieve as Endpoint<never> },
+    { path: "/v1/payment-links", method: "POST", dialect: B, endpoint: b.create as Endpoint<never> },
+  ];
+  for (const route of routes) {
+    app.on(route.method, route.path, (c) => handle(c, route.dialect, route.endpoint));
+  }
+
+  // Documentation: the OpenAPI 3.1 document (generated once from the zod schemas), the reference page and
+  // the error catalogue that `doc_url` points at.
+  registerOpenApi(app.openAPIRegistry);
+  const title = options.title ?? "Paylink API";
+  let document: string | undefined;
+  app.get("/openapi.json", (c) => {
+    document ??= JSON.stringify(
+      app.getOpenAPI31Document({
+        openapi: "3.1.0",
+        info: {
+          title,
+          version: options.version ?? "0.1.0",
+          description:
+            "Payment links over two dialects of one core: dialect A (`/payments…`, seed 000) and dialect B (`/v1/payment-links…`, DNA Payments). Errors: /docs/errors.md.",
+        },
+      }),
+    );
+    return c.body(document, 200, { "content-type": "application/json; charset=utf-8" });
+  });
+  const page = docsPage(title);
+  app.get("/docs", (c) =>
+    c.body(page, 200, {
+      "content-type": "text/html; charset=utf-8",
+      "content-security-policy": DOCS_CSP,
+      "x-content-type-options": "nosniff",
+      "referrer-policy": "no-referrer",
+    }),
+  );
+  const errorsMd = `# Errors\n\n${httpErrorsMarkdown()}`;
+  app.get("/docs/errors.md", (c) =>
+    c.body(errorsMd, 200, { "content-type": "text/markdown; charset=utf-8" }),
+  );
+
+  // A known path with another method: 405 with `Allow`, in the path's dialect.
+  const allowed = new Map<string, string[]>();
+  for (const route of routes) allowed.set(route.path, [...(allowed.get(route.path) ?? []), route.method]);
+  for (const path of ["/openapi.json", "/docs", "/docs/errors.md"]) allowed.set(path, ["GET"]);
+  for (const [path, methods] of allowed) {
+    const allow = [...methods, ...(methods.includes("GET") ? ["HEAD"] : [])].join(", ");
+    app.all(path, (c) => {
+      const reply = dialectOf(c.req.path).error(
+        httpError("method_not_allowed", `${c.req.method} is not allowed here; use ${methods.join(" or ")}.`),
+      );
+      return toResponse({ ...reply, headers: { ...reply.headers, Allow: allow } });
+    });
+  }
+
+  app.notFound((c) =>
+    toResponse(dialectOf(c.req.path).error(httpError("route_missing", "No endpoint has this path."))),
+  );
+  app.onError((error, c) => {
+    report(error, { method: c.req.method, path: c.req.path });
+    return toResponse(
+      dialectOf(c.req.path).error(httpError("internal_error", "Something went wrong on our side.")),
+    );
+  });
+  return app;
+}

@@ -1,0 +1,151 @@
+import type { z } from "zod";
+import { type HttpError, httpError, type Issue } from "./codes.js";
+
+/** The raw body of a request, read with a size limit. `text` is "" for no body. */
+export type RawBody = { ok: true; text: string } | { ok: false; error: HttpError };
+
+const tooLarge = (limit: number) =>
+  httpError("body_too_large", `The request body is larger than ${limit} bytes.`);
+
+/**
+ * Reads the body as UTF-8 text, refusing more than `limit` bytes (by `Content-Length` before reading,
+ * and by counting while reading for chunked bodies, which stops the upload early).
+ *
+ * `framedByHeaders` says the request came over HTTP/1.x (e.g. from `@hono/node-server`), where a body
+ * exists only with `Content-Length` or `Transfer-Encoding` and never exceeds its `Content-Length`: then a
+ * bodiless POST is not read at all and a sized body is read in one call, which spares the adapter from
+ * building a stream. Otherwise (fetch `Request`s of any origin) the body stream is read and counted.
+ */
+export async function readBody(request: Request, limit: number, framedByHeaders = false): Promise<RawBody> {
+  const declared = request.headers.get("content-length");
+  let sized = false;
+  if (declared !== null) {
+    if (!/^\d{1,16}$/.test(declared.trim())) {
+      return { ok: false, error: httpError("body_invalid", "The Content-Length header is not a number.") };
+    }
+    const length = Number(declared.trim());
+    if (length > limit) return { ok: false, error: tooLarge(limit) };
+    if (length === 0) return { ok: true, text: "" };
+    sized = true;
+  } else if (framedByHeaders && request.headers.get("transfer-encoding") === null) {
+    return { ok: true, text: "" };
+  }
+  let bytes: Uint8Array;
+  if (sized && framedByHeaders) {
+    try {
+      bytes = new Uint8Array(await request.arrayBuffer());
+    } catch {
+      return { ok: false, error: httpError("body_invalid", "The request body could not be read.") };
+    }
+    if (bytes.byteLength > limit) return { ok: false, error: tooLarge(limit) };
+  } else {
+    const streamed = await readStream(request.body, limit);
+    if (!(streamed instanceof Uint8Array)) return { ok: false, error: streamed };
+    bytes = streamed;
+  }
+  try {
+    return { ok: true, text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes) };
+  } catch {
+    return { ok: false, error: httpError("body_invalid", "The request body is not valid UTF-8.") };
+  }
+}
+
+/** Reads a body stream, stopping (and cancelling it) as soon as it passes `limit` bytes. */
+async function readStream(
+  stream: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<Uint8Array | HttpError> {
+  if (stream === null) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > limit) {
+        await reader.cancel().catch(() => undefined);
+        return tooLarge(limit);
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return httpError("body_invalid", "The request body could not be read.");
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** True when `Content-Type` is `application/json` (any case, optional parameters such as charset). */
+export function isJsonContentType(value: string | null): boolean {
+  if (value === null) return false;
+  const [type = "", ...params] = value.split(";");
+  if (type.trim().toLowerCase() !== "application/json") return false;
+  for (const param of params) {
+    const [name = "", raw = ""] = param.split("=");
+    if (name.trim().toLowerCase() === "charset") {
+      const charset = raw.trim().replace(/^"|"$/g, "").toLowerCase();
+      if (charset !== "utf-8" && charset !== "utf8") return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Parses a JSON object body. `required: false` accepts an empty body as `{}`. Any non-empty body must
+ * come with `Content-Type: application/json` (415 otherwise) and be a JSON object (400 otherwise).
+ */
+export function parseJsonObject(
+  text: string,
+  contentType: string | null,
+  required: boolean,
+): { ok: true; value: Record<string, unknown> } | { ok: false; error: HttpError } {
+  if (text.trim() === "") {
+    if (!required) return { ok: true, value: {} };
+    return { ok: false, error: httpError("body_invalid", "A JSON object body is required.") };
+  }
+  if (!isJsonContentType(contentType)) {
+    return {
+      ok: false,
+      error: httpError("content_type_unsupported", "Send the body as `Content-Type: application/json`.", {
+        param: "Content-Type",
+      }),
+    };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, error: httpError("body_invalid", "The request body is not valid JSON.") };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, error: httpError("body_invalid", "The request body must be a JSON object.") };
+  }
+  return { ok: true, value: value as Record<string, unknown> };
+}
+
+/** Zod issues as {@link Issue}s, one per unknown key too. */
+export function issuesOf(error: z.ZodError, rename: (field: string) => string = (f) => f): Issue[] {
+  const out: Issue[] = [];
+  for (const issue of error.issues) {
+    const base = issue.path.map(String).join(".");
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        out.push({ param: rename(base ? `${base}.${key}` : key), message: "is not a known field" });
+      }
+      continue;
+    }
+    const message =
+      issue.code === "invalid_type" && /received undefined$/.test(issue.message)
+        ? "is required"
+        : issue.message;
+    out.push({ param: base === "" ? null : rename(base), message });
+  }
+  return out;
+}

@@ -1,0 +1,37 @@
+/**
+ * `@paylink/http` — the fetch-standard HTTP transport of Paylink (Hono): dialect A (seed 000,
+ * `/payments…`) and dialect B (DNA, `/v1/payment-links…`) over one core, API-key auth, `Idempotency-Key`,
+ * `/openapi.json` and an interactive `/docs` page. Start with {@link createPaylinkApp}.
+ * @packageDocumentation
+ */
+export { createPaylinkApp, type PaylinkAppOptions } from "./app.js";
+export { type Authenticate, type Principal, staticKeys } from "./auth.js";
+export {
+  type ErrorType,
+  fromCoreError,
+  HTTP_ERRORS,
+  type HttpError,
+  type HttpErrorCode,
+  httpErrorsMarkdown,
+} from "./codes.js";
+export { toPaymentA } from "./dialect-a.js";
+export {
+  DNA_MAX_MINOR_UNITS,
+  DNA_METADATA_KEYS,
+  type DnaStatus,
+  toDnaJson,
+  toDnaStatus,
+} from "./dialect-b.js";
+export { IDEMPOTENCY_RETENTION_MS, REPLAYED_HEADER } from "./idempotency.js";
+export {
+  CreatePaymentA,
+  DNA_STATUSES,
+  DnaCreatePaymentLink,
+  DnaError,
+  DnaPaymentLink,
+  ErrorA,
+  PaymentA,
+  PaymentEnvelopeA,
+  PaymentListA,
+} from "./schemas.js";
+export { type ServeOptions, type ServerHandle, serve } from "./serve.js";

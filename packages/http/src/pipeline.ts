@@ -1,0 +1,47 @@
+import type { Scope } from "@paylink/core";
+import type { Principal } from "./auth.js";
+import type { HttpError } from "./codes.js";
+import type { Reply } from "./idempotency.js";
+
+/** How one API dialect writes its bodies and reads its credentials. */
+export interface Dialect {
+  readonly name: "A" | "B";
+  /** Dialect A also takes `x-api-key`; both take `Authorization: Bearer`. */
+  readonly allowApiKeyHeader: boolean;
+  /** Formats an error in the dialect (status, body, headers). */
+  error(error: HttpError): Reply;
+}
+
+/** What a handler gets once the request is authenticated and its input parsed. */
+export interface RequestContext {
+  readonly scope: Scope;
+  readonly principal: Principal;
+  readonly now: Date;
+}
+
+/** The raw parts of a request a parser sees. */
+export interface RawInput {
+  readonly body: Record<string, unknown>;
+  readonly query: URLSearchParams;
+  readonly params: Readonly<Record<string, string>>;
+}
+
+/** Result of parsing: the handler's input, or a 4xx error (which is never stored under an idempotency key). */
+export type Parsed<I> = { ok: true; value: I } | { ok: false; error: HttpError };
+
+/** One endpoint of a dialect. */
+export interface Endpoint<I> {
+  /** POST: needs a key that can write; reads the body; honours `Idempotency-Key`. */
+  readonly write: boolean;
+  /** For writes: is a JSON object body required (`true`) or may it be empty (`false`, cancel)? */
+  readonly bodyRequired: boolean;
+  parse(input: RawInput): Parsed<I>;
+  run(context: RequestContext, input: I): Promise<Reply | HttpError>;
+}
+
+/** JSON reply helper. */
+export const json = (status: number, body: string, headers?: Record<string, string>): Reply =>
+  headers === undefined ? { status, body } : { status, body, headers };
+
+/** Payment ids the transport will look up; anything else is 404 without touching the store. */
+export const DEFAULT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,255}$/;

@@ -1,0 +1,210 @@
+import type { PaymentLinks } from "@paylink/core";
+import { IDEMPOTENCY_RETENTION_MS } from "@paylink/http";
+import { describe, expect, it } from "vitest";
+import { KEYS, SCOPE, setup } from "./helpers.js";
+
+const createBody = {
+  customerId: "cus_1",
+  provider: "stripe",
+  amountSubtotal: 1000,
+  currency: "GBP",
+  expiresAt: "2026-01-05T00:00:00Z",
+};
+const dnaBody = {
+  amount: 10,
+  currency: "GBP",
+  terminalId: "t",
+  customerName: "Y",
+  expirationDate: "2026-01-05T00:00:00Z",
+};
+
+describe("Idempotency-Key", () => {
+  it("replays the first response of a create (A) instead of creating twice", async () => {
+    const s = setup();
+    const headers = { "idempotency-key": "key-1" };
+    const first = await s.send("POST", "/payments", { json: createBody, headers });
+    const firstText = await first.text();
+    expect(first.status).toBe(200);
+    expect(first.headers.get("idempotent-replayed")).toBeNull();
+    s.clock.advance(60_000);
+    const second = await s.send("POST", "/payments", { json: createBody, headers });
+    expect(second.status).toBe(200);
+    expect(second.headers.get("idempotent-replayed")).toBe("true");
+    expect(await second.text()).toBe(firstText);
+    expect(s.store.size()).toBe(1);
+    // Without a key, a second create is a second payment.
+    await s.send("POST", "/payments", { json: createBody });
+    expect(s.store.size()).toBe(2);
+  });
+
+  it("replays in dialect B too, and stored 4xx answers as well", async () => {
+    const s = setup();
+    const ids = await s.seed();
+    const headers = { "idempotency-key": "dna-1" };
+    const bearer = { key: null, bearer: KEYS.rw };
+    const first = await s.send("POST", "/v1/payment-links", { ...bearer, json: dnaBody, headers });
+    const second = await s.send("POST", "/v1/payment-links", { ...bearer, json: dnaBody, headers });
+    expect(await second.text()).toBe(await first.text());
+    expect(second.headers.get("idempotent-replayed")).toBe("true");
+
+    const paidHeaders = { "idempotency-key": "paid-1" };
+    const refused = await s.send("POST", `/v1/payment-links/${ids.paid}/cancellation`, {
+      ...bearer,
+      headers: paidHeaders,
+    });
+    expect(refused.status).toBe(422);
+    const replay = await s.send("POST", `/v1/payment-links/${ids.paid}/cancellation`, {
+      ...bearer,
+      headers: paidHeaders,
+    });
+    expect(replay.status).toBe(422);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+  });
+
+  it("refuses the same key with another body or path: 422 idempotency_key_reused in each dialect", async () => {
+    const s = setup();
+    const ids = await s.seed();
+    const headers = { "idempotency-key": "key-2" };
+    await s.send("POST", "/payments", { json: createBody, headers });
+    const other = await s.send("POST", "/payments", { json: { ...createBody, amountSubtotal: 1 }, headers });
+    expect(other.status).toBe(422);
+    const body = (await other.json()) as { error: { code: string; type: string; param: string } };
+    expect(body.error).toMatchObject({
+      code: "idempotency_key_reused",
+      type: "invalid_request_error",
+      param: "Idempotency-Key",
+    });
+    const otherPath = await s.send("POST", `/payments/${ids.pending}/cancel`, { headers });
+    expect(otherPath.status).toBe(422);
+    const dna = await s.send("POST", `/v1/payment-links/${ids.pending}/cancellation`, {
+      key: null,
+      bearer: KEYS.rw,
+      headers,
+    });
+    expect(dna.status).toBe(422);
+    expect(await dna.json()).toEqual({ code: "idempotency_key_reused", message: expect.any(String) });
+    // Nothing was canceled by the refused requests.
+    expect((await s.links.get(SCOPE, ids.pending))._unsafeUnwrap().status).toBe("pending");
+  });
+
+  it("keys are per account and mode", async () => {
+    const s = setup();
+    const headers = { "idempotency-key": "shared" };
+    await s.send("POST", "/payments", { json: createBody, headers });
+    const other = await s.send("POST", "/payments", { json: createBody, headers, key: KEYS.other });
+    expect(other.status).toBe(200);
+    expect(other.headers.get("idempotent-replayed")).toBeNull();
+    expect(s.store.size()).toBe(2);
+  });
+
+  it("answers 409 idempotency_key_in_use while the first request runs", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const s = setup();
+    const ids = await s.seed();
+    const slow: PaymentLinks = {
+      ...s.links,
+      cancel: (scope, id) => {
+        const result = s.links.cancel(scope, id);
+        return result.map(async (value) => {
+          await gate;
+          return value;
+        });
+      },
+    };
+    const app = setup({ links: slow, idempotency: s.store, clock: s.clock });
+    const headers = { "idempotency-key": "slow" };
+    const first = app.send("POST", `/payments/${ids.pending}/cancel`, { headers });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = await app.send("POST", `/payments/${ids.pending}/cancel`, { headers });
+    expect(second.status).toBe(409);
+    expect(((await second.json()) as { error: { code: string } }).error.code).toBe("idempotency_key_in_use");
+    release();
+    expect((await first).status).toBe(200);
+    const third = await app.send("POST", `/payments/${ids.pending}/cancel`, { headers });
+    expect(third.status).toBe(200);
+    expect(third.headers.get("idempotent-replayed")).toBe("true");
+  });
+
+  it("forgets keys after 24 hours", async () => {
+    const s = setup();
+    const headers = { "idempotency-key": "old" };
+    s.clock.set(new Date("2025-12-01T00:00:00Z"));
+    const body = { ...createBody, expiresAt: "2027-01-01T00:00:00Z" };
+    await s.send("POST", "/payments", { json: body, headers });
+    s.clock.advance(IDEMPOTENCY_RETENTION_MS - 1);
+    expect(
+      (await s.send("POST", "/payments", { json: body, headers })).headers.get("idempotent-replayed"),
+    ).toBe("true");
+    s.clock.advance(2);
+    const later = await s.send("POST", "/payments", { json: { ...body, amountSubtotal: 7 }, headers });
+    expect(later.status).toBe(200);
+    expect(later.headers.get("idempotent-replayed")).toBeNull();
+    expect(s.store.size()).toBe(2);
+  });
+
+  it("releases the key after a 5xx so that a retry runs again", async () => {
+    let failing = true;
+    const s = setup(
+      {},
+      {
+        beforeWrite: () => {
+          if (failing) throw new Error("SQLITE_IOERR: disk I/O error at /var/lib/secret.db");
+        },
+      },
+    );
+    const headers = { "idempotency-key": "retry-me" };
+    const down = await s.send("POST", "/payments", { json: createBody, headers });
+    expect(down.status).toBe(503);
+    expect(down.headers.get("retry-after")).toBe("1");
+    const text = await down.text();
+    expect(text).not.toMatch(/SQLITE|secret|disk|stack|Error:/);
+    expect(JSON.parse(text).error).toMatchObject({ type: "api_error", code: "store_unavailable" });
+    failing = false;
+    const up = await s.send("POST", "/payments", { json: createBody, headers });
+    expect(up.status).toBe(200);
+    expect(up.headers.get("idempotent-replayed")).toBeNull();
+    expect(s.store.size()).toBe(1);
+  });
+
+  it("answers 503 when the idempotency store itself fails, and 400 for a malformed key", async () => {
+    const s = setup();
+    const broken = setup({
+      idempotency: {
+        claimIdempotencyKey: async () => {
+          throw new Error("connection refused 10.0.0.7:5432");
+        },
+        completeIdempotencyKey: async () => undefined,
+        releaseIdempotencyKey: async () => undefined,
+      },
+    });
+    const down = await broken.send("POST", "/payments", {
+      json: createBody,
+      headers: { "idempotency-key": "k" },
+    });
+    expect(down.status).toBe(503);
+    expect(await down.text()).not.toContain("10.0.0.7");
+    for (const key of ["x".repeat(256), "tab\there", "é"]) {
+      const response = await s.send("POST", "/payments", {
+        json: createBody,
+        headers: { "idempotency-key": key },
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe(
+        "idempotency_key_invalid",
+      );
+    }
+    expect(s.store.size()).toBe(0);
+  });
+
+  it("does not store validation failures (a corrected request may reuse the key)", async () => {
+    const s = setup();
+    const headers = { "idempotency-key": "fix-me" };
+    const bad = await s.send("POST", "/payments", { json: { ...createBody, currency: "XXX" }, headers });
+    expect(bad.status).toBe(400);
+    const good = await s.send("POST", "/payments", { json: createBody, headers });
+    expect(good.status).toBe(200);
+  });
+});
