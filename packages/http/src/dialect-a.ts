@@ -6,8 +6,8 @@ import type { Payment, PaymentLinks } from "@paylink/core";
 import { issuesOf } from "./body.js";
 import { fromCoreError, HTTP_ERRORS, type HttpError, httpError, invalidParameters } from "./codes.js";
 import type { Reply } from "./idempotency.js";
-import { type Dialect, type Endpoint, json } from "./pipeline.js";
-import { CreatePaymentA, EmptyBody, ListQueryA } from "./schemas.js";
+import { cancelParser, type Dialect, type Endpoint, idParser, json } from "./pipeline.js";
+import { CreatePaymentA, ListQueryA } from "./schemas.js";
 
 /** A payment in dialect A: exactly seed 000's fields, in its order (no lifecycle timestamps). */
 export function toPaymentA(payment: Payment) {
@@ -59,24 +59,12 @@ const ok = (payment: Payment) => json(200, JSON.stringify({ success: true, data:
 
 /** The endpoints of dialect A over `links`. */
 export function endpointsA(links: PaymentLinks, idPattern: RegExp) {
-  const idOf = (params: Readonly<Record<string, string>>) => {
-    const id = params.id ?? "";
-    return idPattern.test(id)
-      ? ({ ok: true, value: id } as const)
-      : ({ ok: false, error: httpError("resource_missing", "No such payment.", { param: "id" }) } as const);
-  };
+  const idOf = idParser(idPattern, () => httpError("resource_missing", "No such payment.", { param: "id" }));
 
   const cancel: Endpoint<string> = {
     write: true,
     bodyRequired: false,
-    parse({ body, params }) {
-      // Cancel takes no fields: any field is refused (zod only runs to name them).
-      if (Object.keys(body).length > 0) {
-        const parsed = EmptyBody.safeParse(body);
-        if (!parsed.success) return { ok: false, error: invalidParameters(issuesOf(parsed.error)) };
-      }
-      return idOf(params);
-    },
+    parse: cancelParser(idOf),
     async run({ scope }, id) {
       const result = await links.cancel(scope, id);
       return result.isOk() ? ok(result.value.payment) : fromCoreError(result.error);

@@ -15,8 +15,8 @@ import {
 import { issuesOf } from "./body.js";
 import { fromCoreError, HTTP_ERRORS, type HttpError, httpError, invalidParameters } from "./codes.js";
 import type { Reply } from "./idempotency.js";
-import { type Dialect, type Endpoint, json } from "./pipeline.js";
-import { type DNA_STATUSES, DnaCreatePaymentLink, EmptyBody } from "./schemas.js";
+import { cancelParser, type Dialect, type Endpoint, idParser, json } from "./pipeline.js";
+import { type DNA_STATUSES, DnaCreatePaymentLink } from "./schemas.js";
 
 /**
  * Metadata keys under which dialect B keeps DNA's fields that core's `Payment` has no column for. They
@@ -138,25 +138,13 @@ interface DnaCreate {
 
 /** The endpoints of dialect B over `links`. */
 export function endpointsB(links: PaymentLinks, idPattern: RegExp) {
-  const idOf = (params: Readonly<Record<string, string>>) => {
-    const id = params.id ?? "";
-    return idPattern.test(id)
-      ? ({ ok: true, value: id } as const)
-      : ({ ok: false, error: missing() } as const);
-  };
+  const idOf = idParser(idPattern, missing);
   const ok = (payment: Payment) => json(200, toDnaJson(payment));
 
   const cancel: Endpoint<string> = {
     write: true,
     bodyRequired: false,
-    parse({ body, params }) {
-      // Cancel takes no fields: any field is refused (zod only runs to name them).
-      if (Object.keys(body).length > 0) {
-        const parsed = EmptyBody.safeParse(body);
-        if (!parsed.success) return { ok: false, error: invalidParameters(issuesOf(parsed.error)) };
-      }
-      return idOf(params);
-    },
+    parse: cancelParser(idOf),
     async run({ scope }, id) {
       const result = await links.cancel(scope, id);
       return result.isOk() ? ok(result.value.payment) : fromCore(result.error);

@@ -1,7 +1,9 @@
 import type { Scope } from "@paylink/core";
 import type { Principal } from "./auth.js";
-import type { HttpError } from "./codes.js";
+import { issuesOf } from "./body.js";
+import { type HttpError, invalidParameters } from "./codes.js";
 import type { Reply } from "./idempotency.js";
+import { EmptyBody } from "./schemas.js";
 
 /** How one API dialect writes its bodies and reads its credentials. */
 export interface Dialect {
@@ -45,3 +47,22 @@ export const json = (status: number, body: string, headers?: Record<string, stri
 
 /** Payment ids the transport will look up; anything else is 404 without touching the store. */
 export const DEFAULT_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,255}$/;
+
+/** Reads the `{id}` path parameter: an id outside `idPattern` is `notFound()`, without touching the store. */
+export function idParser(idPattern: RegExp, notFound: () => HttpError) {
+  return (params: Readonly<Record<string, string>>): Parsed<string> => {
+    const id = params.id ?? "";
+    return idPattern.test(id) ? { ok: true, value: id } : { ok: false, error: notFound() };
+  };
+}
+
+/** Parses a cancel request in either dialect: the id, and no body fields (zod only runs to name them). */
+export function cancelParser(idOf: (params: Readonly<Record<string, string>>) => Parsed<string>) {
+  return ({ body, params }: RawInput): Parsed<string> => {
+    if (Object.keys(body).length > 0) {
+      const parsed = EmptyBody.safeParse(body);
+      if (!parsed.success) return { ok: false, error: invalidParameters(issuesOf(parsed.error)) };
+    }
+    return idOf(params);
+  };
+}
