@@ -1,6 +1,7 @@
 /**
- * The demo server: both API dialects of `@paylink/http` over the embedded SQLite store, a tiny hosted
- * payment page at `/pay/{id}`, one log line per request and a graceful stop.
+ * The demo server: both API dialects of `@paylink/http` over the embedded SQLite store, server-rendered
+ * pages (the merchant page `/`, the hosted payment page `/pay/{id}`, the lifecycle at `/lifecycle`; see
+ * `web.ts`), one log line per request and a graceful stop.
  */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -10,11 +11,11 @@ import {
   type IdempotencyStore,
   type PaymentLinks,
   type PaymentStore,
-  toMajorUnits,
 } from "@paylink/core";
 import { createPaylinkApp, type ServerHandle, serve, staticKeys } from "@paylink/http";
 import { createSqliteStore } from "@paylink/store-sqlite";
 import { DEMO_ACCOUNT, DEMO_KEY, DEMO_PAYMENTS, DEMO_SCOPE, type DemoId, seedDemo } from "./seed.js";
+import { createWebPages } from "./web.js";
 
 /** A store the demo can run on, and close when it stops. */
 export type DemoStore = PaymentStore & IdempotencyStore & { close(): void };
@@ -52,10 +53,6 @@ export interface DemoServer {
   /** Stops accepting, finishes requests in flight, then closes the store. Idempotent. */
   close(): Promise<void>;
 }
-
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'";
 
 /** Starts the demo: opens (and seeds) the store, serves both dialects, and returns once ready. */
 export async function startDemoServer(options: DemoOptions): Promise<DemoServer> {
@@ -95,52 +92,11 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     authenticate: staticKeys({ [DEMO_KEY]: { accountId: DEMO_ACCOUNT, livemode: false, canWrite: true } }),
   });
 
-  /** The hosted page of a link: opening it records a view; two buttons simulate a payment. */
-  async function payPage(request: Request, id: string, action: string | undefined): Promise<Response> {
-    if (!/^[A-Za-z0-9_-]{1,255}$/.test(id)) return new Response("No such payment link.", { status: 404 });
-    if (action !== undefined) {
-      if (request.method !== "POST")
-        return new Response("Use POST.", { status: 405, headers: { allow: "POST" } });
-      const started = await links.startPayment(DEMO_SCOPE, id);
-      if (started.isOk()) {
-        if (action === "pay") await links.paymentSucceeded(DEMO_SCOPE, id);
-        else await links.paymentFailed(DEMO_SCOPE, id);
-      }
-      return new Response(null, { status: 303, headers: { location: `${base}/pay/${id}` } });
-    }
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      return new Response("Use GET.", { status: 405, headers: { allow: "GET, HEAD" } });
-    }
-    const viewed = await links.view(DEMO_SCOPE, id);
-    if (viewed.isErr() || viewed.value.kind !== "link") {
-      return new Response("No such payment link.", { status: 404 });
-    }
-    const payment = viewed.value;
-    const amount = `${toMajorUnits(payment.amountTotal, payment.currency)} ${payment.currency}`;
-    const payable = ["pending", "viewed", "attempted"].includes(payment.status);
-    const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Pay ${escapeHtml(amount)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:420px;margin:60px auto;padding:0 16px}
-.amount{font-size:32px;font-weight:700}.status{color:#555}button{font-size:16px;padding:8px 18px;margin-right:8px}</style></head>
-<body><p>${escapeHtml(payment.description ?? "Payment")}</p><p class="amount">${escapeHtml(amount)}</p>
-<p class="status">Status: <strong>${escapeHtml(payment.status)}</strong> · link ${escapeHtml(payment.id)}</p>
-${
-  payable
-    ? `<form method="post" action="/pay/${escapeHtml(id)}/pay" style="display:inline"><button>Pay</button></form>
-<form method="post" action="/pay/${escapeHtml(id)}/fail" style="display:inline"><button>Simulate a failed payment</button></form>`
-    : "<p>This link cannot be paid.</p>"
-}
-<p class="status">Demo page of the Paylink demo server.</p></body></html>`;
-    return new Response(html, {
-      headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": PAGE_CSP },
-    });
-  }
+  const pages = createWebPages({ links, scope: DEMO_SCOPE, clock });
 
+  /** The HTML pages first (`/`, `/pay/…`, `/merchant/…`, `/lifecycle`), then the API. */
   async function route(request: Request, env?: object): Promise<Response> {
-    const { pathname } = new URL(request.url);
-    if (pathname === "/") return new Response(null, { status: 302, headers: { location: "/docs" } });
-    const pay = /^\/pay\/([^/]+)(?:\/(pay|fail))?$/.exec(pathname);
-    if (pay) return payPage(request, decodeURIComponent(pay[1]!), pay[2]);
-    return api.fetch(request, env);
+    return (await pages(request)) ?? api.fetch(request, env);
   }
 
   // One line per request: method, path (never the query, never a header), status, milliseconds.
@@ -172,13 +128,15 @@ ${
   }
   const banner = [
     `Paylink demo server on ${base}`,
+    `  Merchant page   ${base}/   (every payment, Cancel buttons, create a link)`,
+    `  Lifecycle       ${base}/lifecycle   (the diagram generated from the machine, with counts)`,
     `  API reference   ${base}/docs`,
     `  OpenAPI         ${base}/openapi.json`,
     `  Dialect A       ${base}/payments/{id}/cancel   (x-api-key or Authorization: Bearer)`,
     `  Dialect B (DNA) ${base}/v1/payment-links/{id}/cancellation   (Authorization: Bearer)`,
     `  Database        ${options.dbFile} (SQLite; delete it to start over)`,
     `  API key         ${DEMO_KEY}  (test mode, account ${DEMO_ACCOUNT})`,
-    "  Payments:",
+    "  Payments        (hosted pages: test card 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined)",
     ...statuses,
     "",
     "Try: cancel a pending link, the same again (a no-op), then a charge (refused):",

@@ -56,6 +56,8 @@ describe("the demo server", () => {
     const banner = demo.banner.join("\n");
     for (const id of Object.keys(DEMO_PAYMENTS)) expect(banner).toContain(`${demo.url}/pay/${id}`);
     expect(banner).toContain(`${demo.url}/docs`);
+    expect(banner).toContain(`  Merchant page   ${demo.url}/ `);
+    expect(banner).toContain(`  Lifecycle       ${demo.url}/lifecycle `);
     expect(banner).toContain("sk_test_demo");
   });
 
@@ -104,9 +106,102 @@ describe("the demo server", () => {
       data: { status: string };
     };
     expect(after.data.status).toBe("paid");
-    expect((await fetch(`${demo.url}/pay/pay_demo_charge`)).status).toBe(404);
+    const charge = await fetch(`${demo.url}/pay/pay_demo_charge`);
+    expect(charge.status).toBe(200);
+    expect(await charge.text()).toContain("This is a charge, not a payment link");
     expect((await fetch(`${demo.url}/pay/%00`)).status).toBe(404);
-    expect((await fetch(`${demo.url}/`, { redirect: "manual" })).headers.get("location")).toBe("/docs");
+    expect((await fetch(`${demo.url}/pay/%E0%A4%A`)).status).toBe(404);
+    const missing = await fetch(`${demo.url}/pay/pay_nope`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await missing.text()).toContain("There is no payment link at this address.");
+  });
+
+  it("serves the merchant page at / and the lifecycle at /lifecycle, with a strict CSP and no key", async () => {
+    for (const path of ["/", "/lifecycle", "/pay/pay_demo_paid", "/pay/pay_nope"]) {
+      const response = await fetch(`${demo.url}${path}`);
+      expect(response.headers.get("content-type"), path).toBe("text/html; charset=utf-8");
+      const csp = response.headers.get("content-security-policy") ?? "";
+      expect(csp).toMatch(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/]+=*'; /);
+      expect(csp).toContain("form-action 'self'");
+      expect(csp).not.toContain("unsafe");
+      expect(response.headers.get("x-frame-options")).toBe("DENY");
+      const text = await response.text();
+      expect(text, path).not.toContain("sk_test");
+      expect(text, path).not.toMatch(/<script/i);
+    }
+    const merchant = await (await fetch(`${demo.url}/`)).text();
+    expect(merchant).toContain('action="/merchant/payments/pay_demo_viewed/cancel"');
+    expect(merchant).not.toContain('action="/merchant/payments/pay_demo_paid/cancel"');
+    expect(merchant).not.toContain('action="/merchant/payments/pay_demo_charge/cancel"');
+    const lifecycle = await (await fetch(`${demo.url}/lifecycle`)).text();
+    expect(lifecycle).toContain("<svg");
+    expect(lifecycle).toContain("<title>link_paid</title>");
+  });
+
+  it("refuses cross-site form posts (403) and wrong methods, and writes nothing", async () => {
+    const post = (path: string, headers: Record<string, string> = {}, body?: string) =>
+      fetch(`${demo.url}${path}`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", ...headers },
+        ...(body === undefined ? {} : { body }),
+      });
+    const cancel = "/merchant/payments/pay_demo_viewed/cancel";
+    expect((await post(cancel, { origin: "http://evil.example" })).status).toBe(403);
+    expect((await post(cancel, { origin: "null" })).status).toBe(403);
+    expect((await post(cancel, { "sec-fetch-site": "cross-site" })).status).toBe(403);
+    expect((await post(cancel, { "sec-fetch-site": "same-site" })).status).toBe(403);
+    expect(
+      (await post("/pay/pay_demo_viewed/pay", { origin: "http://evil.example" }, "card=4242424242424242"))
+        .status,
+    ).toBe(403);
+    expect(
+      (await post("/merchant/payments", { "sec-fetch-site": "cross-site" }, "amount=1&currency=GBP")).status,
+    ).toBe(403);
+    expect((await post(cancel, { "content-type": "text/plain" }, "x")).status).toBe(415);
+    expect((await fetch(`${demo.url}${cancel}`)).status).toBe(405);
+    expect((await fetch(`${demo.url}/pay/pay_demo_viewed/pay`)).status).toBe(405);
+    expect((await fetch(`${demo.url}/`, { method: "POST" })).status).toBe(405);
+    const viewed = (await (await fetch(`${demo.url}/payments/pay_demo_viewed`, { headers: A })).json()) as {
+      data: { status: string };
+    };
+    expect(viewed.data.status).toBe("viewed");
+
+    // The same origin (a browser's own form) works.
+    const ok = await post(cancel, { origin: demo.url, "sec-fetch-site": "same-origin" });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get("location")).toBe("/?done=canceled&payment=pay_demo_viewed#pay_demo_viewed");
+    const again = await post(cancel, { origin: demo.url });
+    expect(again.headers.get("location")).toBe(
+      "/?done=already_canceled&payment=pay_demo_viewed#pay_demo_viewed",
+    );
+    const refused = await post("/merchant/payments/pay_demo_charge/cancel");
+    expect(refused.headers.get("location")).toBe(
+      "/?error=charge_not_cancelable&payment=pay_demo_charge#pay_demo_charge",
+    );
+    const page = await (await fetch(`${demo.url}${refused.headers.get("location")}`)).text();
+    expect(page).toContain(
+      "Could not cancel pay_demo_charge: Charges cannot be canceled; only payment links can.",
+    );
+    // A forged flash cannot inject markup: only known codes are shown, and ids are checked.
+    const forged = await (
+      await fetch(`${demo.url}/?error=%3Cb%3E&payment=%3Cscript%3E&status=%3Ci%3E`)
+    ).text();
+    expect(forged).not.toMatch(/<script|<b>|<i>/);
+    const forgedStatus = await (
+      await fetch(`${demo.url}/?error=payment_not_cancelable&payment=%3Cscript%3E&status=%3Ci%3E`)
+    ).text();
+    expect(forgedStatus).toContain("Could not cancel the payment: its status does not allow a cancel.");
+    // A charge cannot be paid through its page.
+    const charge = await post("/pay/pay_demo_charge/pay", {}, "card=4242424242424242");
+    expect(charge.headers.get("location")).toBe("/pay/pay_demo_charge?result=not_payable");
+    const chargeNow = (await (
+      await fetch(`${demo.url}/payments/pay_demo_charge`, { headers: A })
+    ).json()) as {
+      data: { status: string };
+    };
+    expect(chargeNow.data.status).toBe("pending");
   });
 
   it("keeps its state across a restart and does not seed again", async () => {

@@ -1,0 +1,214 @@
+/**
+ * The demo's HTML pages, as pure functions of the payments they show. Whether a payment can be paid or
+ * canceled is the machine's decision (`decide`), never a list of statuses written here.
+ */
+import {
+  CHARGE_STATUSES,
+  decide,
+  type Kind,
+  LINK_STATUSES,
+  type LifecycleEventType,
+  type Payment,
+  type Status,
+  toMajorUnits,
+} from "@paylink/core";
+import { type Fragment, type Html, html, trusted } from "./html.js";
+
+/** The demo's test cards: the first succeeds, the second is declined. */
+export const TEST_CARDS = { success: "4242 4242 4242 4242", declined: "4000 0000 0000 0002" } as const;
+
+/** A card number that never wraps in the middle. */
+const unbroken = (card: string) => card.replace(/ /g, "\u00a0");
+
+/** Currencies offered by the merchant page's create form: exponents 2, 0 and 3. */
+export const FORM_CURRENCIES = ["GBP", "EUR", "USD", "JPY", "KWD"] as const;
+
+/** An amount exactly as its currency writes it, e.g. `12.00 GBP`, `1500 JPY`, `1.250 KWD`. */
+export const formatAmount = (minor: number, currency: string): string =>
+  `${toMajorUnits(minor, currency) ?? `${minor} (minor units)`} ${currency}`;
+
+const formatDate = (iso: string | null): string =>
+  iso === null ? "—" : `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
+
+const STATUS_WORDS: Record<Status, string> = {
+  pending: "Awaiting payment",
+  viewed: "Awaiting payment",
+  attempted: "Awaiting payment (the last attempt failed)",
+  processing: "Payment in progress",
+  paid: "Paid",
+  canceled: "Canceled",
+  expired: "Expired",
+  failed: "Failed",
+};
+
+/** The status as a small colored badge (the status name, as the API spells it). */
+export const badge = (status: Status): Html => html`<span class="badge s-${status}">${status}</span>`;
+
+/** True when the machine lets `event` act on this payment now (not refused, and it changes something). */
+export function allows(payment: Payment, event: LifecycleEventType, now: Date): boolean {
+  const due = payment.expiresAt !== null && now.getTime() >= Date.parse(payment.expiresAt);
+  const decision = decide(payment.kind, payment.status, event, due);
+  return decision !== undefined && decision.reject === null && decision.changes;
+}
+
+/** What the hosted page says when it offers no pay form. */
+function closedMessage(payment: Payment): Html {
+  const text: Partial<Record<Status, string>> = {
+    paid: "This payment link has been paid. Thank you!",
+    canceled: "This payment link was canceled. It can no longer be paid.",
+    expired: "This payment link has expired. It can no longer be paid.",
+    processing: "A payment for this link is in progress. It cannot be paid again while it is processing.",
+  };
+  const cls = payment.status === "paid" ? "paid" : payment.status === "canceled" ? "canceled" : "";
+  return html`<p class="final ${cls}" role="status">${text[payment.status] ?? "This payment link cannot be paid now."}</p>`;
+}
+
+/** Results of the pay form, shown once after its redirect (`?result=`). */
+export const PAY_RESULTS = {
+  paid: { ok: true, text: "Payment successful." },
+  declined: {
+    ok: false,
+    text: `Your card was declined (test card ${unbroken(TEST_CARDS.declined)}). Nothing was charged; you can try again.`,
+  },
+  unknown_card: {
+    ok: false,
+    text: `That is not a test card, so nothing happened. Use ${unbroken(TEST_CARDS.success)} (succeeds) or ${unbroken(TEST_CARDS.declined)} (declined). This demo never takes real card numbers.`,
+  },
+  not_payable: { ok: false, text: "This link could not be paid: see its status below." },
+} as const;
+export type PayResult = keyof typeof PAY_RESULTS;
+
+const flash = (message: { ok: boolean; text: Fragment } | undefined): Html | "" =>
+  message === undefined
+    ? ""
+    : message.ok
+      ? html`<p class="notice" role="status">${message.text}</p>`
+      : html`<p class="error" role="alert">${message.text}</p>`;
+
+/** The customer's hosted page of one payment. */
+export function payPageBody(payment: Payment, now: Date, result: PayResult | undefined): Html {
+  const amount = formatAmount(payment.amountTotal, payment.currency);
+  const isLink = payment.kind === "link";
+  const payable = isLink && allows(payment, "START_PAYMENT", now);
+  const action = `/pay/${encodeURIComponent(payment.id)}/pay`;
+  const form = html`<form method="post" action="${action}" class="pay">
+<label for="card">Card number</label>
+<input id="card" class="card-number" name="card" value="${TEST_CARDS.success}" inputmode="numeric" autocomplete="off" maxlength="32" required>
+<button class="wide" type="submit">Pay (test mode)</button>
+<p class="hint">Test cards: <span class="mono">${unbroken(TEST_CARDS.success)}</span> succeeds, <span class="mono">${unbroken(TEST_CARDS.declined)}</span> is declined.</p>
+</form>`;
+  const closed = isLink
+    ? closedMessage(payment)
+    : html`<p class="final" role="status">This is a charge, not a payment link: it is collected directly, so there is nothing to pay on this page.</p>`;
+  return html`<main class="narrow"><div class="card">
+<p class="muted small"><span class="testmode">Test mode</span> Paylink demo · ${isLink ? "payment link" : "charge"}</p>
+${flash(result === undefined ? undefined : PAY_RESULTS[result])}
+<p class="description" data-field="description">${payment.description ?? "Payment"}</p>
+<p class="amount" data-field="amount">${amount}</p>
+<p class="breakdown">${formatAmount(payment.amountSubtotal, payment.currency)} + tax ${formatAmount(payment.taxAmount, payment.currency)}</p>
+<p>Status: <strong data-field="status-words">${STATUS_WORDS[payment.status]}</strong> ${badge(payment.status)}</p>
+${payable ? form : closed}
+<dl class="facts">
+<dt>Link</dt><dd class="mono">${payment.id}</dd>
+${isLink ? html`<dt>Expires</dt><dd>${formatDate(payment.expiresAt)}</dd>` : ""}
+${payment.paidAt === null ? "" : html`<dt>Paid</dt><dd>${formatDate(payment.paidAt)}</dd>`}
+${payment.canceledAt === null ? "" : html`<dt>Canceled</dt><dd>${formatDate(payment.canceledAt)}</dd>`}
+</dl>
+</div></main>
+<footer>A hosted payment page of the Paylink demo server. No real payment is made.</footer>`;
+}
+
+/** The 404 page of `/pay/{id}` and unknown page paths. */
+export const notFoundBody = (what: string): Html =>
+  html`<main class="narrow"><div class="card"><h1>Not found</h1><p>${what}</p>
+<p class="muted small">Check the link you were sent, or ask the merchant for a new one.</p></div></main>`;
+
+/** A one-message page (refusals, store failures). */
+export const messageBody = (title: string, text: string): Html =>
+  html`<main class="narrow"><div class="card"><h1>${title}</h1><p>${text}</p><p><a href="/">Back to the payments</a></p></div></main>`;
+
+/** A message above the merchant's table, after a redirect. */
+export interface MerchantFlash {
+  readonly ok: boolean;
+  readonly text: string;
+}
+
+/** The merchant page: every payment of the demo account, a Cancel button where the machine allows it. */
+export function merchantPageBody(payments: readonly Payment[], now: Date, message?: MerchantFlash): Html {
+  const rows = payments.map((payment) => {
+    const cancel = allows(payment, "CANCEL", now)
+      ? html`<form class="inline" method="post" action="/merchant/payments/${encodeURIComponent(payment.id)}/cancel"><button class="danger" type="submit" aria-label="Cancel ${payment.id}">Cancel</button></form>`
+      : html`<span class="muted">—</span>`;
+    const metadata = Object.entries(payment.metadata ?? {});
+    return html`<tr id="${payment.id}" data-id="${payment.id}" data-status="${payment.status}" data-kind="${payment.kind}">
+<td><a class="mono" href="/pay/${encodeURIComponent(payment.id)}">${payment.id}</a></td>
+<td>${payment.kind}</td>
+<td>${badge(payment.status)}</td>
+<td class="num" data-field="amount">${formatAmount(payment.amountTotal, payment.currency)}</td>
+<td class="desc"><div data-field="description">${payment.description ?? ""}</div>${
+      metadata.length === 0
+        ? ""
+        : html`<details class="meta"><summary>metadata (${metadata.length})</summary><div data-field="metadata">${metadata.map(([key, value]) => html`<div>${key}: ${String(value)}</div>`)}</div></details>`
+    }</td>
+<td class="small">${formatDate(payment.createdAt)}</td>
+<td>${cancel}</td>
+</tr>`;
+  });
+  const cancelable = payments.filter((payment) => allows(payment, "CANCEL", now)).length;
+  return html`<main>
+<h1>Payments</h1>
+<p class="lead">Every payment of the demo account, newest first: ${payments.length} in all, ${cancelable} can be canceled now. The Cancel button appears only where the lifecycle machine allows a cancel.</p>
+${message === undefined ? "" : flash(message)}
+<table>
+<thead><tr><th>ID</th><th>Kind</th><th>Status</th><th class="num">Amount</th><th>Description</th><th>Created</th><th>Action</th></tr></thead>
+<tbody>${rows.length === 0 ? html`<tr><td colspan="7" class="muted">No payments yet.</td></tr>` : rows}</tbody>
+</table>
+<h2>Create a payment link</h2>
+<form class="create" method="post" action="/merchant/payments">
+<div class="grow"><label for="description">Description</label><input id="description" name="description" maxlength="1000" placeholder="For cappuccino"></div>
+<div><label for="amount">Amount</label><input id="amount" name="amount" inputmode="decimal" required size="10" placeholder="12.50"></div>
+<div><label for="currency">Currency</label><select id="currency" name="currency">${FORM_CURRENCIES.map((code) => html`<option>${code}</option>`)}</select></div>
+<div><button type="submit">Create link</button></div>
+</form>
+<p class="hint">The link expires in 7 days. Open its ID to see the customer's page.</p>
+</main>
+<footer>Merchant page of the Paylink demo (account acct_demo, test mode). It works without JavaScript.</footer>`;
+}
+
+/** The statuses of each kind, in the machine's order, for the count table. */
+export const KIND_STATUSES: ReadonlyArray<readonly [Kind, readonly Status[]]> = [
+  ["link", LINK_STATUSES],
+  ["charge", CHARGE_STATUSES],
+];
+
+/** The lifecycle page: the generated diagram (trusted SVG from Graphviz) and the counts per status. */
+export function lifecyclePageBody(svg: string | null, count: (kind: Kind, status: Status) => number): Html {
+  let total = 0;
+  const rows = KIND_STATUSES.flatMap(([kind, statuses]) =>
+    statuses.map((status, index) => {
+      const n = count(kind, status);
+      total += n;
+      const head =
+        index === 0
+          ? html`<th scope="rowgroup" rowspan="${statuses.length}" class="kind">${kind === "link" ? "Payment link" : "Charge"}</th>`
+          : "";
+      return html`<tr data-kind="${kind}" data-status="${status}">${head}<td>${badge(status)}</td><td class="num" data-field="count">${n}</td></tr>`;
+    }),
+  );
+  const figure =
+    svg === null
+      ? html`<p class="error" role="alert">The diagram could not be rendered (Graphviz did not load); the counts are on the right.</p>`
+      : html`<figure>${trusted(svg)}<figcaption>Generated from <code>lifecycleMachine</code> (<code>toDot()</code>, rendered by Graphviz). Red: cancel; dashed: expiry; dotted: a late payment is recorded. Under each status: the demo account's payments in it now.</figcaption></figure>`;
+  return html`<main class="wide">
+<h1>The payment lifecycle</h1>
+<p class="lead">Every status a payment can be in and every event that moves it, drawn from the same machine the commands use.</p>
+<div class="lifecycle">
+${figure}
+<div><table class="counts">
+<thead><tr><th>Kind</th><th>Status</th><th class="num">Payments</th></tr></thead>
+<tbody>${rows}<tr class="total"><td colspan="2">All payments</td><td class="num" data-field="total">${total}</td></tr></tbody>
+</table>
+<p class="hint">Counts of account acct_demo (test mode), read with <code>links.list</code>. See them on the <a href="/">payments page</a>.</p></div>
+</div>
+</main>`;
+}

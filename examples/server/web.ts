@@ -1,0 +1,358 @@
+/**
+ * The demo's HTML pages and their form actions, beside (never inside) the API:
+ *
+ * - `GET /` — the merchant page; `POST /merchant/payments` creates a link, `POST
+ *   /merchant/payments/{id}/cancel` cancels one;
+ * - `GET /pay/{id}` — the customer's hosted page (records a view); `POST /pay/{id}/pay` pays with a test card;
+ * - `GET /lifecycle` — the diagram generated from the machine, with the account's counts.
+ *
+ * Pages call the commands directly with the demo's scope: no API key is involved or printed. Form posts
+ * are refused (403) unless they come from this origin (`Sec-Fetch-Site`, `Origin`), and every action
+ * answers with a 303 redirect, so everything works without JavaScript.
+ */
+import {
+  type Clock,
+  errors,
+  isCurrency,
+  type Kind,
+  type PaylinkError,
+  type Payment,
+  type PaymentLinks,
+  type Scope,
+  STATUSES,
+  type Status,
+  toMinorUnits,
+} from "@paylink/core";
+import { lifecycleSvg } from "./diagram.js";
+import { page } from "./html.js";
+import {
+  FORM_CURRENCIES,
+  lifecyclePageBody,
+  type MerchantFlash,
+  merchantPageBody,
+  messageBody,
+  notFoundBody,
+  PAY_RESULTS,
+  type PayResult,
+  payPageBody,
+  TEST_CARDS,
+} from "./pages.js";
+
+/** Options of {@link createWebPages}. */
+export interface WebPagesOptions {
+  readonly links: PaymentLinks;
+  /** The only account and mode the pages read and change. */
+  readonly scope: Scope;
+  readonly clock: Clock;
+  /** Where a failed command's error goes (never to the page). Default: `console.error`. */
+  readonly onError?: (error: PaylinkError) => void;
+}
+
+const ID = /^[A-Za-z0-9_.:-]{1,255}$/;
+const FORM_LIMIT_BYTES = 8 * 1024;
+const LINK_LIFETIME_MS = 7 * 86_400_000;
+const LIST_PAGE = 100;
+const LIST_MAX = 10_000;
+
+const redirect = (location: string) =>
+  // Relative, so the browser stays on the origin it used (127.0.0.1 or localhost): `form-action 'self'`.
+  new Response(null, { status: 303, headers: { location, "cache-control": "no-store" } });
+
+const methodNotAllowed = (allow: string) =>
+  page({
+    title: "Method not allowed",
+    body: messageBody("Method not allowed", `This address answers ${allow} only.`),
+    section: null,
+    status: 405,
+    headers: { allow },
+  });
+
+/**
+ * True when a form post comes from another site or origin. Browsers send `Sec-Fetch-Site` and `Origin`
+ * on form posts; a client that sends neither (curl, a script) is not a browser a page can misuse.
+ */
+export function isCrossOrigin(request: Request): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null && site !== "same-origin" && site !== "none") return true;
+  const origin = request.headers.get("origin");
+  return origin !== null && origin !== new URL(request.url).origin;
+}
+
+/** Reads an `application/x-www-form-urlencoded` body of at most `limit` bytes (an empty body is empty). */
+async function readForm(request: Request, limit: number): Promise<URLSearchParams | "too_large" | "type"> {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > limit) return "too_large";
+  if (request.body === null) return new URLSearchParams();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return "too_large";
+    }
+    chunks.push(value);
+  }
+  if (size === 0) return new URLSearchParams();
+  if (type !== "application/x-www-form-urlencoded") return "type";
+  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+}
+
+/** The page routes. Answers `undefined` for any other path, which the API then serves. */
+export function createWebPages(
+  options: WebPagesOptions,
+): (request: Request) => Promise<Response | undefined> {
+  const { links, scope, clock } = options;
+  const report =
+    options.onError ??
+    ((error: PaylinkError) => console.error(`[demo pages] ${error.code}: ${error.message}`));
+
+  const unavailable = (error: PaylinkError) => {
+    report(error);
+    return page({
+      title: "Try again",
+      body: messageBody("Something went wrong", `${error.message} Please try again.`),
+      section: null,
+      status: error.code === "conflict" ? 409 : 503,
+    });
+  };
+  const notFound = (what = "There is no payment link at this address.") =>
+    page({ title: "Not found", body: notFoundBody(what), section: null, status: 404 });
+
+  /** Every payment of the demo scope, newest first, read page by page. */
+  async function listAll(): Promise<Payment[] | PaylinkError> {
+    const all: Payment[] = [];
+    for (;;) {
+      const last = all.at(-1)?.id;
+      const batch = await links.list(
+        scope,
+        last === undefined ? { limit: LIST_PAGE } : { limit: LIST_PAGE, startingAfter: last },
+      );
+      if (batch.isErr()) return batch.error;
+      all.push(...batch.value);
+      if (batch.value.length < LIST_PAGE || all.length >= LIST_MAX) return all;
+    }
+  }
+
+  async function payPage(request: Request, id: string): Promise<Response> {
+    // Opening the page records a view; a HEAD only reads.
+    const read = request.method === "HEAD" ? await links.get(scope, id) : await links.view(scope, id);
+    if (read.isErr()) return read.error.code === "not_found" ? notFound() : unavailable(read.error);
+    const payment = read.value;
+    const asked = new URL(request.url).searchParams.get("result");
+    const result = asked !== null && Object.hasOwn(PAY_RESULTS, asked) ? (asked as PayResult) : undefined;
+    const title = payment.kind === "link" ? "Pay" : "Charge";
+    return page({
+      title: `${title} ${payment.id}`,
+      body: payPageBody(payment, clock.now(), result),
+      section: null,
+    });
+  }
+
+  async function pay(form: URLSearchParams, id: string): Promise<Response> {
+    const back = (result: PayResult) => redirect(`/pay/${encodeURIComponent(id)}?result=${result}`);
+    // No field at all: the default test card (so `curl -X POST …/pay` pays, as the form's default does).
+    const card = (form.get("card") ?? TEST_CARDS.success).replace(/[\s-]/g, "");
+    const succeeds = card === TEST_CARDS.success.replace(/ /g, "");
+    const declined = card === TEST_CARDS.declined.replace(/ /g, "");
+    const current = await links.get(scope, id);
+    if (current.isErr()) return current.error.code === "not_found" ? notFound() : unavailable(current.error);
+    // A charge is collected directly, never through its page.
+    if (current.value.kind !== "link") return back("not_payable");
+    if (!succeeds && !declined) return back("unknown_card");
+    const started = await links.startPayment(scope, id);
+    if (started.isErr()) {
+      if (started.error.code === "not_found") return notFound();
+      if (started.error.code === "link_not_payable") return back("not_payable");
+      return unavailable(started.error);
+    }
+    const outcome = succeeds ? await links.paymentSucceeded(scope, id) : await links.paymentFailed(scope, id);
+    if (outcome.isErr()) return unavailable(outcome.error);
+    return back(succeeds ? "paid" : "declined");
+  }
+
+  async function merchantPage(request: Request): Promise<Response> {
+    const payments = await listAll();
+    if (!Array.isArray(payments)) return unavailable(payments);
+    const flash = merchantFlash(new URL(request.url).searchParams);
+    return page({
+      title: "Payments · Paylink demo",
+      body: merchantPageBody(payments, clock.now(), flash),
+      section: "payments",
+    });
+  }
+
+  async function cancel(id: string): Promise<Response> {
+    const outcome = await links.cancel(scope, id);
+    const to = (query: Record<string, string>) =>
+      redirect(`/?${new URLSearchParams(query)}#${encodeURIComponent(id)}`);
+    if (outcome.isOk())
+      return to({ done: outcome.value.changed ? "canceled" : "already_canceled", payment: id });
+    const error = outcome.error;
+    if (error.code === "store_unavailable" || error.code === "invalid_request") return unavailable(error);
+    return to({ error: error.code, payment: id, ...("status" in error ? { status: error.status } : {}) });
+  }
+
+  async function create(form: URLSearchParams): Promise<Response> {
+    const currency = (form.get("currency") ?? "").trim().toUpperCase();
+    if (!isCurrency(currency)) return redirect("/?error=invalid_currency");
+    const minor = toMinorUnits((form.get("amount") ?? "").trim(), currency);
+    if (minor === undefined || minor <= 0) return redirect(`/?error=invalid_amount&currency=${currency}`);
+    const description = (form.get("description") ?? "").trim();
+    const created = await links.create(scope, {
+      kind: "link",
+      customerId: "cus_demo",
+      provider: "stripe",
+      amountSubtotal: minor,
+      taxAmount: 0,
+      currency,
+      description: description === "" ? null : description,
+      metadata: { source: "merchant page" },
+      expiresAt: new Date(clock.now().getTime() + LINK_LIFETIME_MS),
+    });
+    if (created.isErr()) {
+      if (created.error.code === "invalid_request") return redirect("/?error=invalid_description");
+      return unavailable(created.error);
+    }
+    const id = created.value.id;
+    return redirect(`/?${new URLSearchParams({ done: "created", payment: id })}#${encodeURIComponent(id)}`);
+  }
+
+  async function lifecyclePage(): Promise<Response> {
+    const payments = await listAll();
+    if (!Array.isArray(payments)) return unavailable(payments);
+    const counts = new Map<string, number>();
+    for (const payment of payments) {
+      const key = `${payment.kind}/${payment.status}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    const count = (kind: Kind, status: Status) => counts.get(`${kind}/${status}`) ?? 0;
+    let svg: string | null;
+    try {
+      svg = await lifecycleSvg(count);
+    } catch (error) {
+      console.error(`[demo pages] the lifecycle diagram could not be rendered: ${String(error)}`);
+      svg = null;
+    }
+    return page({
+      title: "Lifecycle · Paylink demo",
+      body: lifecyclePageBody(svg, count),
+      section: "lifecycle",
+    });
+  }
+
+  return async (request) => {
+    const { pathname } = new URL(request.url);
+    const read = request.method === "GET" || request.method === "HEAD";
+    const post = request.method === "POST";
+    let path: string;
+    try {
+      path = decodeURIComponent(pathname);
+    } catch {
+      return pathname.startsWith("/pay/") || pathname.startsWith("/merchant/") ? notFound() : undefined;
+    }
+
+    if (path === "/") return read ? merchantPage(request) : methodNotAllowed("GET, HEAD");
+    if (path === "/lifecycle") return read ? lifecyclePage() : methodNotAllowed("GET, HEAD");
+
+    const payMatch = /^\/pay\/([^/]+)(\/pay)?$/.exec(path);
+    const cancelMatch = /^\/merchant\/payments\/([^/]+)\/cancel$/.exec(path);
+    const createMatch = path === "/merchant/payments";
+    if (!payMatch && !cancelMatch && !createMatch) {
+      return path.startsWith("/pay/") || path.startsWith("/merchant/")
+        ? notFound("There is no page at this address.")
+        : undefined;
+    }
+    const id = payMatch?.[1] ?? cancelMatch?.[1];
+    if (id !== undefined && !ID.test(id)) return notFound();
+
+    if (payMatch && payMatch[2] === undefined)
+      return read ? payPage(request, id!) : methodNotAllowed("GET, HEAD");
+    // The form actions.
+    if (!post) return methodNotAllowed("POST");
+    if (isCrossOrigin(request)) {
+      return page({
+        title: "Refused",
+        body: messageBody("Refused", "This form can only be sent from a page of this server."),
+        section: null,
+        status: 403,
+      });
+    }
+    const form = await readForm(request, FORM_LIMIT_BYTES);
+    if (form === "too_large") {
+      return page({
+        title: "Too large",
+        body: messageBody("Too large", "The form is too large."),
+        section: null,
+        status: 413,
+      });
+    }
+    if (form === "type") {
+      return page({
+        title: "Unsupported form",
+        body: messageBody("Unsupported form", "Send the form as application/x-www-form-urlencoded."),
+        section: null,
+        status: 415,
+      });
+    }
+    if (payMatch) return pay(form, id!);
+    if (cancelMatch) return cancel(id!);
+    return create(form);
+  };
+}
+
+const STATUS_SET = new Set<string>(STATUSES);
+
+/**
+ * The message after a merchant action, rebuilt from the redirect's query: fixed texts and core's own
+ * error messages, with the payment id and status (both checked) as the only variable parts.
+ */
+export function merchantFlash(query: URLSearchParams): MerchantFlash | undefined {
+  const rawId = query.get("payment");
+  const id = rawId !== null && ID.test(rawId) ? rawId : "the payment";
+  const status = query.get("status");
+  const done = query.get("done");
+  if (done === "canceled") return { ok: true, text: `${id} was canceled.` };
+  if (done === "already_canceled") return { ok: true, text: `${id} was already canceled; nothing changed.` };
+  if (done === "created") return { ok: true, text: `Payment link ${id} was created.` };
+  const error = query.get("error");
+  if (error === null) return undefined;
+  const failed = (message: string) => ({ ok: false, text: `Could not cancel ${id}: ${message}` });
+  switch (error) {
+    case "payment_not_cancelable":
+      return failed(
+        status !== null && STATUS_SET.has(status)
+          ? errors.paymentNotCancelable(id, status as Status).message
+          : "its status does not allow a cancel.",
+      );
+    case "charge_not_cancelable":
+      return failed(errors.chargeNotCancelable(id).message);
+    case "not_found":
+      return failed(errors.notFound(id).message);
+    case "conflict":
+      return failed(errors.conflict(id).message);
+    case "invalid_amount": {
+      const currency = query.get("currency");
+      const known = currency !== null && (FORM_CURRENCIES as readonly string[]).includes(currency);
+      return {
+        ok: false,
+        text: `Enter an amount greater than zero${known ? `, with no more decimals than ${currency} has` : ""}, e.g. 12.50.`,
+      };
+    }
+    case "invalid_currency":
+      return { ok: false, text: "Choose a currency from the list." };
+    case "invalid_description":
+      return {
+        ok: false,
+        text: "The description is too long (at most 1000 characters) or holds a NUL character.",
+      };
+    case "invalid_form":
+      return { ok: false, text: "The form could not be read." };
+    default:
+      return undefined;
+  }
+}
