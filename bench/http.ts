@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import { createPaymentLinks } from "@paylink/core";
 import { createPaylinkApp, serve, staticKeys } from "@paylink/http";
 import { createMemoryStore } from "@paylink/store-memory";
+import { sampleLinkInput } from "@paylink/testing";
 import type { Comparison } from "./harness.js";
 
 /** The few Hono calls the baseline makes. */
@@ -136,16 +137,10 @@ export async function run(): Promise<Comparison[]> {
   const store = createMemoryStore();
   const links = createPaymentLinks({ store });
   const scope = { accountId: "acct_bench", livemode: false };
-  const created = await links.create(scope, {
-    customerId: "cus_1",
-    provider: "stripe",
-    amountSubtotal: 1000,
-    taxAmount: 200,
-    currency: "GBP",
-    description: "For cappuccino",
-    metadata: { order: "A-1" },
-    expiresAt: new Date(Date.now() + 365 * 86_400_000),
-  });
+  const created = await links.create(
+    scope,
+    sampleLinkInput(new Date(), { expiresAt: new Date(Date.now() + 365 * 86_400_000) }),
+  );
   const id = created._unsafeUnwrap().id;
   await links.cancel(scope, id);
 

@@ -1,6 +1,6 @@
 import { createPaymentLinks, type PaymentLinksOptions, type Scope } from "@paylink/core";
 import { createMemoryStore } from "@paylink/store-memory";
-import { fakeClock } from "@paylink/testing";
+import { fakeClock, sampleLinkInput } from "@paylink/testing";
 
 /** The scope most tests use. */
 export const SCOPE: Scope = { accountId: "acct_1", livemode: false };
@@ -13,15 +13,5 @@ export function setup(options: Partial<PaymentLinksOptions> = {}) {
   return { store, clock, links };
 }
 
-/** A valid link input expiring an hour after `now`. */
-export const linkInput = (now: Date, overrides: Record<string, unknown> = {}) => ({
-  customerId: "cus_1",
-  provider: "stripe",
-  amountSubtotal: 1000,
-  taxAmount: 200,
-  currency: "GBP",
-  description: "For cappuccino",
-  metadata: { order: "A-1" },
-  expiresAt: new Date(now.getTime() + 3_600_000),
-  ...overrides,
-});
+/** A valid link input expiring an hour after `now` (the seed's cappuccino). */
+export const linkInput = sampleLinkInput;

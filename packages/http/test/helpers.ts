@@ -1,7 +1,7 @@
 import { createPaymentLinks, type PaymentLinks, type Scope } from "@paylink/core";
 import { createPaylinkApp, type PaylinkAppOptions, staticKeys } from "@paylink/http";
 import { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from "@paylink/store-memory";
-import { type FakeClock, fakeClock } from "@paylink/testing";
+import { type FakeClock, fakeClock, sampleLinkInput } from "@paylink/testing";
 
 export const BASE = "http://paylink.test";
 export const DOCS = "https://docs.example.com/paylink";
@@ -138,17 +138,10 @@ export function setup(
   const seed = async () => {
     const link = async (extra: Record<string, unknown> = {}) =>
       (
-        await links.create(SCOPE, {
-          customerId: "cus_1",
-          provider: "stripe",
-          amountSubtotal: 1000,
-          taxAmount: 200,
-          currency: "GBP",
-          description: "For cappuccino",
-          metadata: { order: "A-1" },
-          expiresAt: new Date(clock.now().getTime() + 86_400_000),
-          ...extra,
-        })
+        await links.create(
+          SCOPE,
+          sampleLinkInput(clock.now(), { expiresAt: new Date(clock.now().getTime() + 86_400_000), ...extra }),
+        )
       )._unsafeUnwrap().id;
     const ids = {} as Record<StateName, string>;
     ids.pending = await link();

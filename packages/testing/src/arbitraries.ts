@@ -49,6 +49,24 @@ export const createInputArb = (
   );
 };
 
+/**
+ * The seed's example link (10.00 GBP + 2.00 tax, "For cappuccino") expiring an hour after `now`: a
+ * fixed, valid `create` input for example-based tests. `overrides` replace fields (even with invalid ones).
+ */
+export function sampleLinkInput(now: Date, overrides: Record<string, unknown> = {}): CreatePaymentInput {
+  return {
+    customerId: "cus_1",
+    provider: "stripe",
+    amountSubtotal: 1000,
+    taxAmount: 200,
+    currency: "GBP",
+    description: "For cappuccino",
+    metadata: { order: "A-1" },
+    expiresAt: new Date(now.getTime() + 3_600_000),
+    ...overrides,
+  } as CreatePaymentInput;
+}
+
 /** The commands a caller can send to an existing payment. */
 export const COMMAND_NAMES = [
   "view",

@@ -9,7 +9,7 @@ import {
   type StoredPayment,
 } from "@paylink/core";
 import fc from "fast-check";
-import { createInputArb, fakeClock, send, stepsArb } from "./arbitraries.js";
+import { createInputArb, fakeClock, sampleLinkInput, send, stepsArb } from "./arbitraries.js";
 import { type ModelPayment, modelStep } from "./model.js";
 
 /** The test runner's `test` (vitest, jest, node:test …), injected so the suite has no runner dependency. */
@@ -402,15 +402,7 @@ export function storeConformance<S extends PaymentStore>(
   it("laws through the store: cancel twice changes once; charges refuse cancel and write nothing", async (store, probe) => {
     const clock = fakeClock(START);
     const links = createPaymentLinks({ store, clock });
-    const link = (
-      await links.create(SCOPE, {
-        customerId: "cus_1",
-        provider: "stripe",
-        amountSubtotal: 1000,
-        currency: "GBP",
-        expiresAt: new Date(START.getTime() + 3_600_000),
-      })
-    )._unsafeUnwrap();
+    const link = (await links.create(SCOPE, sampleLinkInput(START)))._unsafeUnwrap();
     const first = (await links.cancel(SCOPE, link.id))._unsafeUnwrap();
     const eventsAfterFirst = await probe.events(SCOPE, link.id);
     const second = (await links.cancel(SCOPE, link.id))._unsafeUnwrap();
@@ -441,15 +433,7 @@ export function storeConformance<S extends PaymentStore>(
 
   it(`laws through the store: ${concurrency} racing cancels and payment starts — one winner, at most one changed`, async (store) => {
     const links = createPaymentLinks({ store, clock: fakeClock(START), maxRetries: concurrency + 2 });
-    const link = (
-      await links.create(SCOPE, {
-        customerId: "cus_1",
-        provider: "stripe",
-        amountSubtotal: 1000,
-        currency: "GBP",
-        expiresAt: new Date(START.getTime() + 3_600_000),
-      })
-    )._unsafeUnwrap();
+    const link = (await links.create(SCOPE, sampleLinkInput(START)))._unsafeUnwrap();
     const racers = Array.from({ length: concurrency }, (_, i) =>
       i % 2 === 0 ? send(links, SCOPE, link.id, "cancel") : send(links, SCOPE, link.id, "startPayment"),
     );

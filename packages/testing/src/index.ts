@@ -12,6 +12,7 @@ export {
   metadataArb,
   reach,
   type Step,
+  sampleLinkInput,
   scopeArb,
   send,
   stepsArb,
