@@ -1,7 +1,8 @@
 /**
  * A cancel through Paylink on PostgreSQL (`createPaymentLinks` + `@paylink/store-postgres`: read, decide,
- * then one transaction with the conditional UPDATE and the outbox insert) next to the raw floor of a
- * compare-and-swap: one `UPDATE … WHERE id = $1 AND version = $2` on the same pool, in the same run.
+ * then one statement with the conditional UPDATE and the outbox insert: two round trips in all) next to
+ * the raw floor of a compare-and-swap: one `UPDATE … WHERE id = $1 AND version = $2` (one round trip) on
+ * the same pool, in the same run.
  * Needs `PAYLINK_PG_URL`; without it the module prints a note and measures nothing.
  */
 import { createRequire } from "node:module";

@@ -90,6 +90,15 @@ export function wrap(error: unknown): PostgresStoreError {
   return error instanceof PostgresStoreError ? error : new PostgresStoreError(classify(error), error);
 }
 
+/**
+ * True for SQLSTATE 40001 (serialization_failure): what a statement gets instead of READ COMMITTED's
+ * re-check when the session's default isolation is REPEATABLE READ or SERIALIZABLE and a concurrent
+ * transaction wrote the same row. The failed statement wrote nothing.
+ */
+export function isSerializationFailure(error: unknown): boolean {
+  return codeOf(error) === "40001";
+}
+
 /** True when the connection that raised `error` may be unusable and must not go back to the pool. */
 export function isConnectionLost(error: unknown): boolean {
   return classify(error) === "connection";

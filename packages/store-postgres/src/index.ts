@@ -14,7 +14,7 @@ import {
   type Scope,
   type StoredEvent,
 } from "@paylink/core";
-import { isConnectionLost, PostgresStoreError, wrap } from "./errors.js";
+import { isConnectionLost, isSerializationFailure, PostgresStoreError, wrap } from "./errors.js";
 import { LOCK_NAMESPACE, lockKey, MIGRATIONS, type Statements, statements } from "./sql.js";
 
 export { PostgresStoreError, type PostgresStoreErrorKind } from "./errors.js";
@@ -74,7 +74,7 @@ const NUL = "\u0000";
 const hasNul = (...texts: readonly string[]) => texts.some((text) => text.includes(NUL));
 
 // An explicit level: a pool whose sessions default to SERIALIZABLE would turn a lost compare-and-swap
-// into a serialization failure instead of an UPDATE of zero rows.
+// into a serialization failure instead of an UPDATE of zero rows (see `write`).
 const BEGIN = "BEGIN ISOLATION LEVEL READ COMMITTED";
 
 /** `LIMIT` for a count: NaN → 0, Infinity → no limit (NULL), otherwise a non-negative integer. */
@@ -119,18 +119,22 @@ function toIdempotencyRecord(row: KeyRow): IdempotencyRecord {
  * A {@link PaymentStore} and {@link IdempotencyStore} on PostgreSQL, over the application's `pg` Pool.
  *
  * Guarantees:
- * - **compare-and-swap**: a write is one transaction holding one conditional
- *   `UPDATE … WHERE id AND scope AND version = expected`; its events are inserted in the same transaction
- *   only if that UPDATE matched a row, so a state change and its events commit together or not at all.
- * - **outbox order**: every transaction that writes events takes a transaction-level advisory lock
+ * - **compare-and-swap**: a write is one SQL statement, so one round trip and one transaction: the
+ *   conditional `UPDATE … WHERE id AND scope AND version = expected` and, in data-modifying CTEs of the
+ *   same statement, its events, inserted only if that UPDATE matched a row. A state change and its
+ *   events commit together or not at all. `insert` is likewise one statement. The statement runs with
+ *   READ COMMITTED semantics: should the pool's sessions default to a stricter isolation level and the
+ *   statement fail with a serialization failure (which writes nothing), the write is run again inside
+ *   an explicit READ COMMITTED transaction.
+ * - **outbox order**: every statement that writes events takes a transaction-level advisory lock
  *   before drawing sequence numbers and keeps it until COMMIT, so sequences become visible in commit
  *   order: a reader paging with `sequence > after` never skips an event that commits later with a
  *   smaller sequence. Every committed event is returned, in sequence order, exactly once to a reader
  *   that pages by the last sequence it saw; a publisher that crashes between publishing and saving its
  *   cursor publishes again, so delivery is at least once and consumers dedupe by event id.
  * - **errors**: every method rejects with a {@link PostgresStoreError} whose message is a fixed string
- *   (never the driver's text); the driver's error is its `cause`. Clients are always released, and a
- *   failed transaction is rolled back.
+ *   (never the driver's text); the driver's error is its `cause`. Clients are always released, a failed
+ *   statement writes nothing, and a failed transaction is rolled back.
  *
  * @example
  * import pg from "pg";
@@ -192,21 +196,25 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     }
   }
 
-  /** Appends `events` to the outbox on `client`'s open transaction, in order, under the outbox lock. */
-  async function insertEvents(client: PostgresClient, events: readonly DomainEvent[]): Promise<void> {
-    const values: unknown[] = [...outboxLock];
-    for (const event of events) {
-      values.push(
-        event.id,
-        event.paymentId,
-        event.accountId,
-        event.livemode,
-        event.type,
-        JSON.stringify(event),
-      );
+  /**
+   * Runs one write statement and answers whether it wrote the payment (one row back, or one row
+   * affected). Alone on the pool it is its own transaction: one round trip. PostgreSQL runs it at the
+   * session's default isolation, which the store does not own: under REPEATABLE READ or SERIALIZABLE a
+   * lost race fails with a serialization failure (the statement wrote nothing) where READ COMMITTED
+   * would re-check the row. Only then is it run again inside an explicit READ COMMITTED transaction
+   * (three round trips), where it re-checks the row and answers `false` for a lost race.
+   */
+  async function write(text: string, values: unknown[]): Promise<boolean> {
+    try {
+      return (await pool.query(text, values)).rowCount === 1;
+    } catch (error) {
+      if (!isSerializationFailure(error)) throw wrap(error);
     }
-    await client.query(sql.insertEvents(events.length), values);
+    return transaction(async (client) => (await client.query(text, values)).rowCount === 1);
   }
+
+  /** The events as one JSON array, the last parameter of the statements that append them. */
+  const eventsParameter = (events: readonly DomainEvent[]) => JSON.stringify(events);
 
   const paymentColumns = (payment: Payment) =>
     [payment.status, payment.expiresAt, payment.createdAt] as const satisfies readonly unknown[];
@@ -221,49 +229,39 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         return row === undefined ? undefined : { payment: row.payment, version: row.version };
       }),
 
-    async insert(scope, record, events) {
-      const { payment, version } = record;
-      const values = [
-        payment.id,
-        scope.accountId,
-        scope.livemode,
-        ...paymentColumns(payment),
-        version,
-        JSON.stringify(payment),
-      ];
-      if (events.length === 0) {
-        return guarded(async () => (await pool.query(sql.insert, values)).rowCount === 1);
-      }
-      return transaction(async (client) => {
-        const inserted = await client.query(sql.insert, values);
-        if (inserted.rowCount !== 1) return false; // the id exists (in any scope): write nothing
-        await insertEvents(client, events);
-        return true;
-      });
-    },
+    insert: (scope, record, events) =>
+      guarded(async () => {
+        const { payment, version } = record;
+        const values = [
+          payment.id,
+          scope.accountId,
+          scope.livemode,
+          ...paymentColumns(payment),
+          version,
+          JSON.stringify(payment),
+        ];
+        // `false` when the id exists (in any scope): then nothing is written, events included.
+        if (events.length === 0) return write(sql.insert, values);
+        return write(sql.insertWithEvents, [...values, ...outboxLock, eventsParameter(events)]);
+      }),
 
-    async compareAndSwap(scope, next, expectedVersion, events) {
-      const { payment, version } = next;
-      if (hasNul(payment.id, scope.accountId)) return false;
-      const values = [
-        payment.id,
-        scope.accountId,
-        scope.livemode,
-        expectedVersion,
-        ...paymentColumns(payment),
-        version,
-        JSON.stringify(payment),
-      ];
-      if (events.length === 0) {
-        return guarded(async () => (await pool.query(sql.compareAndSwap, values)).rowCount === 1);
-      }
-      return transaction(async (client) => {
-        const updated = await client.query(sql.compareAndSwap, values);
-        if (updated.rowCount !== 1) return false; // stale version, other scope or missing: write nothing
-        await insertEvents(client, events);
-        return true;
-      });
-    },
+    compareAndSwap: (scope, next, expectedVersion, events) =>
+      guarded(async () => {
+        const { payment, version } = next;
+        if (hasNul(payment.id, scope.accountId)) return false;
+        const values = [
+          payment.id,
+          scope.accountId,
+          scope.livemode,
+          expectedVersion,
+          ...paymentColumns(payment),
+          version,
+          JSON.stringify(payment),
+        ];
+        // `false` for a stale version, another scope or a missing payment: then nothing is written.
+        if (events.length === 0) return write(sql.compareAndSwap, values);
+        return write(sql.compareAndSwapWithEvents, [...values, ...outboxLock, eventsParameter(events)]);
+      }),
 
     findDue: (now, limit) =>
       guarded(async () => {

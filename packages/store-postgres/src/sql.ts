@@ -58,7 +58,7 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX paylink_payments_due ON ${s}.paylink_payments (status, expires_at)`,
       // list: one scope, newest first, keyset-paged on (created_at, id).
       `CREATE INDEX paylink_payments_list ON ${s}.paylink_payments (account_id, livemode, created_at DESC, id DESC)`,
-      // `sequence` is drawn only while holding the outbox lock (see `insertEvents`), so it follows
+      // `sequence` is drawn only while holding the outbox lock (see `appendEvents`), so it follows
       // commit order. Identity rather than bigserial: nobody can insert a sequence by hand. Its CACHE
       // must stay 1 (the default): cached blocks per session would hand out values out of order.
       `CREATE TABLE ${s}.paylink_outbox (
@@ -103,7 +103,7 @@ export function lockKey(text: string): number {
 export const LOCK_NAMESPACE = {
   /** Held by `migrate()` for its whole transaction. */
   migrate: 0x504c4d31, // "PLM1"
-  /** Held from the outbox insert to COMMIT by every transaction that writes events. */
+  /** Held from the outbox insert to COMMIT by every statement (transaction) that writes events. */
   outbox: 0x504c4f31, // "PLO1"
 } as const;
 
@@ -118,7 +118,11 @@ export interface Statements {
   readonly migrateLock: string;
   readonly get: string;
   readonly insert: string;
+  /** {@link Statements.insert} and its events in one statement (parameters: insert's 8, lock key pair, events). */
+  readonly insertWithEvents: string;
   readonly compareAndSwap: string;
+  /** {@link Statements.compareAndSwap} and its events in one statement (its 9, lock key pair, events). */
+  readonly compareAndSwapWithEvents: string;
   readonly findDue: string;
   readonly readEvents: string;
   readonly list: string;
@@ -127,8 +131,44 @@ export interface Statements {
   readonly existingKey: string;
   readonly completeKey: string;
   readonly releaseKey: string;
-  /** The outbox insert for `count` events (parameters: the lock key pair, then 6 per event). */
-  insertEvents(count: number): string;
+}
+
+/**
+ * The tail of a one-statement write: given a statement whose first CTE, `written`, is the payment's
+ * INSERT or conditional UPDATE with `RETURNING 1`, appends the events (parameter number `events`: the
+ * events as a JSON array, stored in array order) under the outbox lock (parameters `lock` and
+ * `lock + 1`: the key pair), and answers one row when the payment was written, none when it was not.
+ * One statement, so one round trip and one (autocommit) transaction: it writes the payment and all its
+ * events, or nothing.
+ *
+ * Why one statement keeps every guarantee of the former BEGIN / UPDATE / INSERT / COMMIT:
+ * - **No write, no events, no lock.** `outbox_lock` reads `written`: when the payment row was not
+ *   written it has no row, so the lock is never taken and the join in `appended` yields no event.
+ * - **The lock before any sequence.** Sub-statements of a WITH run in no guaranteed order, so the lock
+ *   is not left to a CTE of its own: `appended` draws its rows from a join with `outbox_lock`, which
+ *   cannot yield a row before `pg_advisory_xact_lock` has returned, and `sequence` (the identity
+ *   default) is computed on the join's output. The payment's row lock is already held by then (the
+ *   lock reads `written`), and a lock holder waits for nothing but its own COMMIT, so the order cannot
+ *   deadlock.
+ * - **Held until the rows are visible.** It is a transaction-level lock, and the statement is its own
+ *   transaction (or, in the store's READ COMMITTED fallback, the only statement of one): PostgreSQL
+ *   releases it after COMMIT has made the rows visible. So sequences become visible in commit order.
+ * - **Events in order.** `WITH ORDINALITY` numbers the array's elements and `ORDER BY` feeds the insert
+ *   in that order, so sequences follow the array.
+ */
+function appendEvents(outbox: string, lock: number, events: number): string {
+  return `outbox_lock AS (
+      SELECT pg_advisory_xact_lock($${lock}::int4, $${lock + 1}::int4) AS locked FROM written
+    ),
+    appended AS (
+      INSERT INTO ${outbox} (event_id, payment_id, account_id, livemode, type, event)
+      SELECT e.event ->> 'id', e.event ->> 'paymentId', e.event ->> 'accountId',
+        (e.event -> 'livemode')::boolean, e.event ->> 'type', e.event
+      FROM outbox_lock
+        CROSS JOIN jsonb_array_elements($${events}::jsonb) WITH ORDINALITY AS e(event, position)
+      ORDER BY e.position
+    )
+    SELECT 1 FROM written`;
 }
 
 /** Builds the statements for `schema` (unquoted). */
@@ -137,7 +177,15 @@ export function statements(schema: string): Statements {
   const payments = `${s}.paylink_payments`;
   const outbox = `${s}.paylink_outbox`;
   const keys = `${s}.paylink_idempotency_keys`;
-  const insertEventsCache = new Map<number, string>();
+  const insert = `INSERT INTO ${payments} (id, account_id, livemode, status, expires_at, created_at, version, payment)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+      ON CONFLICT (id) DO NOTHING`;
+  // The whole compare-and-swap is this one conditional UPDATE: the row lock it takes is released at
+  // COMMIT, and a concurrent writer blocked on it re-checks `version` against the committed row
+  // (READ COMMITTED re-evaluation, which an UPDATE inside a WITH gets too), so exactly one matches.
+  const compareAndSwap = `UPDATE ${payments}
+      SET status = $5, expires_at = $6, created_at = $7, version = $8, payment = $9::jsonb
+      WHERE id = $1 AND account_id = $2 AND livemode = $3 AND version = $4`;
   return {
     schema: s,
     schemaExists: "SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1",
@@ -151,15 +199,12 @@ export function statements(schema: string): Statements {
     recordMigration: `INSERT INTO ${s}.paylink_migrations (version, name) VALUES ($1, $2)`,
     migrateLock: "SELECT pg_advisory_xact_lock($1::int4, $2::int4)",
     get: `SELECT payment, version FROM ${payments} WHERE id = $1 AND account_id = $2 AND livemode = $3`,
-    insert: `INSERT INTO ${payments} (id, account_id, livemode, status, expires_at, created_at, version, payment)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
-      ON CONFLICT (id) DO NOTHING`,
-    // The whole compare-and-swap is this one conditional UPDATE: the row lock it takes is released at
-    // COMMIT, and a concurrent writer blocked on it re-checks `version` against the committed row
-    // (READ COMMITTED re-evaluation), so exactly one of them matches.
-    compareAndSwap: `UPDATE ${payments}
-      SET status = $5, expires_at = $6, created_at = $7, version = $8, payment = $9::jsonb
-      WHERE id = $1 AND account_id = $2 AND livemode = $3 AND version = $4`,
+    insert,
+    insertWithEvents: `WITH written AS (${insert} RETURNING 1),
+    ${appendEvents(outbox, 9, 11)}`,
+    compareAndSwap,
+    compareAndSwapWithEvents: `WITH written AS (${compareAndSwap} RETURNING 1),
+    ${appendEvents(outbox, 10, 12)}`,
     findDue: `SELECT id, account_id, livemode FROM ${payments}
       WHERE status = ANY($1::text[]) AND expires_at <= $2::timestamptz
       ORDER BY expires_at, id
@@ -192,23 +237,5 @@ export function statements(schema: string): Statements {
     completeKey: `UPDATE ${keys} SET response_status = $4, response_body = $5
       WHERE account_id = $1 AND livemode = $2 AND key = $3`,
     releaseKey: `DELETE FROM ${keys} WHERE account_id = $1 AND livemode = $2 AND key = $3`,
-    insertEvents(count) {
-      let text = insertEventsCache.get(count);
-      if (text === undefined) {
-        const rows = Array.from({ length: count }, (_, i) => {
-          const p = 3 + i * 6;
-          // Casts: a VALUES list in FROM does not infer parameter types from the target columns.
-          return `($${p}::text, $${p + 1}::text, $${p + 2}::text, $${p + 3}::boolean, $${p + 4}::text, $${p + 5}::jsonb)`;
-        });
-        // The lock is taken in the same statement, before any row (and so any sequence value) is
-        // produced: the join cannot emit a row until the lock sub-select has returned. It is a
-        // transaction-level lock, released only after COMMIT has made the rows visible.
-        text = `INSERT INTO ${outbox} (event_id, payment_id, account_id, livemode, type, event)
-          SELECT v.* FROM (SELECT pg_advisory_xact_lock($1::int4, $2::int4)) AS outbox_lock,
-            (VALUES ${rows.join(", ")}) AS v(event_id, payment_id, account_id, livemode, type, event)`;
-        insertEventsCache.set(count, text);
-      }
-      return text;
-    },
   };
 }

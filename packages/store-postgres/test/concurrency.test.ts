@@ -15,9 +15,11 @@ import {
   type PaymentLinks,
   type Scope,
 } from "@paylink/core";
+import { samplePayment } from "@paylink/testing";
+import pg from "pg";
 import { afterAll, expect, onTestFinished, test } from "vitest";
 import { createPostgresStore } from "../src/index.js";
-import { MIGRATIONS } from "../src/sql.js";
+import { LOCK_NAMESPACE, lockKey, MIGRATIONS } from "../src/sql.js";
 import { allEvents, type Backend, freshStore, openBackend, rawProbe, serverOnly } from "./support.js";
 
 const backend: Backend = await openBackend({ lazy: true });
@@ -299,4 +301,206 @@ test.skipIf(!onServer)(
     await backend.dropSchema(schema);
   },
   120_000,
+);
+
+let eventCounter = 0;
+const eventOf = (payment: Payment, prefix = "evt"): DomainEvent => ({
+  id: `${prefix}_${process.pid}_${++eventCounter}`,
+  type: "payment_link.viewed",
+  paymentId: payment.id,
+  accountId: scope.accountId,
+  livemode: scope.livemode,
+  occurredAt: payment.createdAt,
+  previousStatus: "pending",
+  payment,
+});
+
+/** Polls `check` every 10 ms until it is true; fails after `ms`. */
+async function until(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** How many backends of `application` wait on an advisory lock. */
+async function waitingOnAdvisory(admin: pg.Pool, application: string): Promise<number> {
+  const { rows } = await admin.query(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event = 'advisory'",
+    [application],
+  );
+  return rows[0].n;
+}
+
+/** Settles to whether `promise` has settled yet, without waiting for it. */
+const settled = (promise: Promise<unknown>) =>
+  Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => setImmediate(() => resolve(false))),
+  ]);
+
+// Held by the test; the gate trigger below makes a writer wait for it after drawing its sequences.
+const GATE = [0x54455354, 1] as const; // "TEST"
+
+test.skipIf(!onServer)(
+  `outbox: a write stalled between drawing its sequence and COMMIT holds back every later event-writing statement, so a reader never pages past it${suffix}`,
+  async () => {
+    const application = `paylink_gate_${process.pid}`;
+    const pool = await backend.pool(4, { application_name: application });
+    const admin = await backend.pool(3);
+    onTestFinished(() => backend.end(pool, admin));
+    const { store, schema } = await freshStore(backend, pool);
+    const s = pg.escapeIdentifier(schema);
+    // Test-only: a BEFORE INSERT row trigger runs after the row's sequence was drawn and before COMMIT;
+    // for gated events it waits for the test's lock, so the statement stalls in exactly that window.
+    await admin.query(`CREATE FUNCTION ${s}.gate() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.event_id LIKE 'gated_%' THEN PERFORM pg_advisory_xact_lock_shared(${GATE[0]}, ${GATE[1]}); END IF;
+        RETURN NEW;
+      END $$`);
+    await admin.query(
+      `CREATE TRIGGER gate BEFORE INSERT ON ${s}.paylink_outbox FOR EACH ROW EXECUTE FUNCTION ${s}.gate()`,
+    );
+    const reader = createPostgresStore({ pool: admin, schema });
+
+    const insertOne = async (prefix = "evt") => {
+      const payment = samplePayment();
+      const event = eventOf(payment, prefix);
+      return { payment, event, written: store.insert(scope, { payment, version: 1 }, [event]) };
+    };
+    const swapOne = async (payment: Payment, prefix = "evt") => {
+      const next = { ...payment, status: "viewed" as const };
+      const event = eventOf(next, prefix);
+      return { event, written: store.compareAndSwap(scope, { payment: next, version: 2 }, 1, [event]) };
+    };
+
+    // Both statements, in both roles: the stalled one and the later one.
+    for (const [stalledKind, laterKind] of [
+      ["compareAndSwap", "insert"],
+      ["insert", "compareAndSwap"],
+    ] as const) {
+      const existing = await insertOne();
+      const existing2 = await insertOne();
+      expect(await existing.written).toBe(true);
+      expect(await existing2.written).toBe(true);
+      const gate = await admin.connect();
+      await gate.query("SELECT pg_advisory_lock($1, $2)", [...GATE]);
+      let gateHeld = true;
+      try {
+        const stalled =
+          stalledKind === "insert" ? await insertOne("gated") : await swapOne(existing.payment, "gated");
+        await until(
+          "the first write stalls in the gate",
+          async () => (await waitingOnAdvisory(admin, application)) === 1,
+        );
+        const later = laterKind === "insert" ? await insertOne() : await swapOne(existing2.payment);
+        // With the outbox lock the later write waits for it; without, it commits at once.
+        await until(
+          "the later write waits for the outbox lock or commits",
+          async () => (await settled(later.written)) || (await waitingOnAdvisory(admin, application)) === 2,
+        );
+
+        // A publisher pages now, while the stalled write has drawn a sequence but not committed.
+        const seen: string[] = [];
+        let after = 0;
+        const page = async () => {
+          const events = await reader.readEvents(after, 1000);
+          for (const stored of events) seen.push(stored.event.id);
+          if (events.length > 0) after = events.at(-1)!.sequence;
+        };
+        await page();
+        expect(seen, `${laterKind} is not visible before the stalled ${stalledKind}`).not.toContain(
+          later.event.id,
+        );
+
+        await gate.query("SELECT pg_advisory_unlock($1, $2)", [...GATE]);
+        gateHeld = false;
+        expect(await stalled.written).toBe(true);
+        expect(await later.written).toBe(true);
+        await page();
+        const committed = (await allEvents(admin, schema)).map((row) => row.event.id);
+        expect(seen, "the publisher got every committed event, each once").toEqual(committed);
+        expect(committed.slice(-2)).toEqual([stalled.event.id, later.event.id]);
+      } finally {
+        if (gateHeld) await gate.query("SELECT pg_advisory_unlock($1, $2)", [...GATE]).catch(() => {});
+        gate.release();
+      }
+    }
+    await backend.dropSchema(schema);
+  },
+  60_000,
+);
+
+test.skipIf(!onServer)(
+  `outbox: a write that does not happen never takes the outbox lock (stale version, existing id)${suffix}`,
+  async () => {
+    const pool = await backend.pool(2);
+    const admin = await backend.pool(1);
+    onTestFinished(() => backend.end(pool, admin));
+    const { store, schema } = await freshStore(backend, pool);
+    const payment = samplePayment();
+    expect(await store.insert(scope, { payment, version: 1 }, [eventOf(payment)])).toBe(true);
+
+    const holder = await admin.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_NAMESPACE.outbox, lockKey(schema)]);
+      // Both would wait for the holder's COMMIT if they asked for the lock; they answer at once instead.
+      const next = { ...payment, status: "viewed" as const };
+      const quick = (write: Promise<boolean>) =>
+        Promise.race([write, new Promise((resolve) => setTimeout(() => resolve("waited"), 2000))]);
+      expect(
+        await quick(store.compareAndSwap(scope, { payment: next, version: 3 }, 2, [eventOf(next)])),
+      ).toBe(false);
+      expect(await quick(store.insert(scope, { payment, version: 1 }, [eventOf(payment)]))).toBe(false);
+    } finally {
+      await holder.query("ROLLBACK");
+      holder.release();
+    }
+    await backend.dropSchema(schema);
+  },
+  30_000,
+);
+
+test.skipIf(!onServer)(
+  `sessions defaulting to REPEATABLE READ or SERIALIZABLE: 16 racing swaps and 16 racing inserts, one winner each, no error${suffix}`,
+  async () => {
+    for (const level of ["repeatable read", "serializable"]) {
+      const pool = await backend.pool(16, {
+        onConnect: async (client) => {
+          await client.query(`SET default_transaction_isolation TO '${level}'`);
+        },
+      });
+      onTestFinished(() => backend.end(pool));
+      const { store, schema } = await freshStore(backend, pool);
+      const probe = rawProbe(pool, schema);
+      const { rows } = await pool.query("SHOW transaction_isolation");
+      expect(rows[0].transaction_isolation).toBe(level);
+
+      for (let round = 0; round < 3; round++) {
+        const payment = samplePayment();
+        const inserts = await Promise.all(
+          Array.from({ length: 16 }, () => store.insert(scope, { payment, version: 1 }, [eventOf(payment)])),
+        );
+        expect(inserts.filter(Boolean).length, `${level}: one insert wins`).toBe(1);
+        const swaps = await Promise.all(
+          Array.from({ length: 16 }, (_, i) => {
+            const next = { ...payment, status: "viewed" as const, description: `writer ${i}` };
+            return store.compareAndSwap(scope, { payment: next, version: 2 }, 1, [eventOf(next)]);
+          }),
+        );
+        expect(swaps.filter(Boolean).length, `${level}: one swap wins`).toBe(1);
+        expect((await probe.raw(scope, payment.id))?.payment.description).toBe(
+          `writer ${swaps.indexOf(true)}`,
+        );
+        expect((await probe.events(scope, payment.id)).length).toBe(2);
+      }
+      await backend.dropSchema(schema);
+    }
+  },
+  60_000,
 );

@@ -219,14 +219,19 @@ test.skipIf(backend.kind !== "server")(
 );
 
 describe("client handling, on a scripted pool (no database)", () => {
-  /** A pool whose one client logs each statement's first word and fails the one named by `fail`. */
-  function scripted(fail: { on: string; error: Error } | null, rowCount = 1) {
+  /**
+   * A pool whose one client logs each statement's first word (and `connect` when checked out), and
+   * fails a statement when `fail(word, nth)` returns an error (`nth`: earlier statements with that word).
+   */
+  function scripted(fail: (word: string, nth: number) => Error | undefined = () => undefined, rowCount = 1) {
     const log: string[] = [];
     const client: PostgresClient = {
       async query(text) {
         const word = text.trim().split(/\s/)[0]!;
+        const nth = log.filter((entry) => entry === word).length;
         log.push(word);
-        if (fail !== null && word === fail.on) throw fail.error;
+        const error = fail(word, nth);
+        if (error !== undefined) throw error;
         return { rows: [], rowCount };
       },
       release(destroy) {
@@ -234,7 +239,10 @@ describe("client handling, on a scripted pool (no database)", () => {
       },
     };
     const pool: PostgresPool = {
-      connect: async () => client,
+      connect: async () => {
+        log.push("connect");
+        return client;
+      },
       query: (text, values) => client.query(text, values),
     };
     return { log, store: createPostgresStore({ pool, schema: "scripted" }) };
@@ -243,46 +251,70 @@ describe("client handling, on a scripted pool (no database)", () => {
   const swap = (store: ReturnType<typeof scripted>["store"]) =>
     store.compareAndSwap(scope, { payment, version: 2 }, 1, [eventOf(payment)]);
   const driverError = (message: string, code: string) => Object.assign(new Error(message), { code });
+  const serializationFailure = () =>
+    driverError("could not serialize access due to concurrent update", "40001");
+  // The first write statement fails as it would under a stricter default isolation; the rest succeed.
+  const firstWriteSerializes = (word: string, nth: number) =>
+    word === "WITH" && nth === 0 ? serializationFailure() : undefined;
 
-  test("success: BEGIN, UPDATE, outbox INSERT, COMMIT, then the client goes back to the pool", async () => {
-    const { log, store } = scripted(null);
+  test("success: one statement on the pool (one round trip), no client checked out", async () => {
+    const { log, store } = scripted();
     expect(await swap(store)).toBe(true);
-    expect(log).toEqual(["BEGIN", "UPDATE", "INSERT", "COMMIT", "release(false)"]);
+    expect(log).toEqual(["WITH"]);
+    expect(await store.insert(scope, { payment, version: 1 }, [eventOf(payment)])).toBe(true);
+    expect(log).toEqual(["WITH", "WITH"]);
   });
 
-  test("a stale version: no outbox insert, ROLLBACK, client returned", async () => {
-    const { log, store } = scripted(null, 0);
+  test("a stale version: the statement answers no row, the swap answers false, nothing else is sent", async () => {
+    const { log, store } = scripted(undefined, 0);
     expect(await swap(store)).toBe(false);
-    expect(log).toEqual(["BEGIN", "UPDATE", "ROLLBACK", "release(false)"]);
+    expect(await store.insert(scope, { payment, version: 1 }, [eventOf(payment)])).toBe(false);
+    expect(log).toEqual(["WITH", "WITH"]);
   });
 
-  test("a statement error: ROLLBACK, client returned, rejection without driver text", async () => {
-    const { log, store } = scripted({
-      on: "INSERT",
-      error: driverError('duplicate key "paylink_outbox"', "23505"),
-    });
+  test("a statement error: rejection without driver text, no retry", async () => {
+    const { log, store } = scripted((word) =>
+      word === "WITH" ? driverError('duplicate key "paylink_outbox"', "23505") : undefined,
+    );
     const rejection = await swap(store).catch((error: unknown) => error);
     expect(rejection).toBeInstanceOf(PostgresStoreError);
     expect((rejection as Error).message).toBe("PostgreSQL store: query failed");
-    expect(log).toEqual(["BEGIN", "UPDATE", "INSERT", "ROLLBACK", "release(false)"]);
+    expect(log).toEqual(["WITH"]);
   });
 
-  test("a connection error at COMMIT: no ROLLBACK attempted, the client is destroyed", async () => {
-    const { log, store } = scripted({ on: "COMMIT", error: driverError("read ECONNRESET", "ECONNRESET") });
+  test("a serialization failure (a session defaulting to REPEATABLE READ or SERIALIZABLE): the write runs again in a READ COMMITTED transaction", async () => {
+    const { log, store } = scripted(firstWriteSerializes);
+    expect(await swap(store)).toBe(true);
+    expect(log).toEqual(["WITH", "connect", "BEGIN", "WITH", "COMMIT", "release(false)"]);
+
+    const stale = scripted(firstWriteSerializes, 0);
+    expect(await swap(stale.store)).toBe(false);
+    expect(stale.log).toEqual(["WITH", "connect", "BEGIN", "WITH", "ROLLBACK", "release(false)"]);
+  });
+
+  test("a serialization failure, then a connection error at COMMIT: no ROLLBACK attempted, the client is destroyed", async () => {
+    const { log, store } = scripted(
+      (word, nth) =>
+        firstWriteSerializes(word, nth) ??
+        (word === "COMMIT" ? driverError("read ECONNRESET", "ECONNRESET") : undefined),
+    );
     await expect(swap(store)).rejects.toThrow(/^PostgreSQL store: connection failed$/);
-    expect(log).toEqual(["BEGIN", "UPDATE", "INSERT", "COMMIT", "release(true)"]);
+    expect(log).toEqual(["WITH", "connect", "BEGIN", "WITH", "COMMIT", "release(true)"]);
   });
 
-  test("a failing ROLLBACK: the client is destroyed", async () => {
-    const { log, store } = scripted({ on: "ROLLBACK", error: new Error("boom") }, 0);
+  test("a serialization failure, then a failing ROLLBACK: the client is destroyed", async () => {
+    const { log, store } = scripted(
+      (word, nth) => firstWriteSerializes(word, nth) ?? (word === "ROLLBACK" ? new Error("boom") : undefined),
+      0,
+    );
     await expect(swap(store)).rejects.toBeInstanceOf(PostgresStoreError);
-    expect(log).toEqual(["BEGIN", "UPDATE", "ROLLBACK", "ROLLBACK", "release(true)"]);
+    expect(log).toEqual(["WITH", "connect", "BEGIN", "WITH", "ROLLBACK", "ROLLBACK", "release(true)"]);
   });
 
   test("migrate takes the advisory lock first, inside its transaction", async () => {
-    const { log, store } = scripted(null);
+    const { log, store } = scripted();
     await store.migrate();
-    expect(log.slice(0, 2)).toEqual(["BEGIN", "SELECT"]);
+    expect(log.slice(0, 3)).toEqual(["connect", "BEGIN", "SELECT"]);
     expect(log.at(-2)).toBe("COMMIT");
     expect(log.at(-1)).toBe("release(false)");
   });

@@ -1,0 +1,86 @@
+/**
+ * The one-statement writes: `insert` and `compareAndSwap` send the payment and its events as one SQL
+ * statement. These check what that statement stores, on either backend: every event, in the order
+ * given, with outbox columns that agree with the event, and nothing at all when the payment is not
+ * written.
+ */
+import type { DomainEvent, Payment, Scope } from "@paylink/core";
+import { samplePayment } from "@paylink/testing";
+import pg from "pg";
+import { afterAll, expect, test } from "vitest";
+import { allEvents, freshStore, openBackend, rawProbe } from "./support.js";
+
+const backend = await openBackend();
+afterAll(() => backend.close());
+
+const scope: Scope = { accountId: "acct_writes", livemode: true };
+let counter = 0;
+const eventOf = (payment: Payment, type: DomainEvent["type"] = "payment_link.viewed"): DomainEvent => ({
+  // Ids that sort against their order (z… before a…), so order can only come from the array.
+  id: `evt_${String.fromCharCode(122 - (counter % 26))}_${process.pid}_${++counter}`,
+  type,
+  paymentId: payment.id,
+  accountId: scope.accountId,
+  livemode: scope.livemode,
+  occurredAt: payment.createdAt,
+  previousStatus: "pending",
+  payment,
+});
+
+test("insert and compareAndSwap with 40 events each: stored in the given order, one row per event, columns from the event", async () => {
+  const pool = await backend.pool(2);
+  const { store, schema } = await freshStore(backend, pool);
+  const probe = rawProbe(pool, schema);
+  const payment = samplePayment();
+  const created = Array.from({ length: 40 }, () => eventOf(payment, "payment_link.created"));
+  expect(await store.insert(scope, { payment, version: 1 }, created)).toBe(true);
+  const viewed = { ...payment, status: "viewed" as const };
+  const swapped = Array.from({ length: 40 }, () => eventOf(viewed));
+  expect(await store.compareAndSwap(scope, { payment: viewed, version: 2 }, 1, swapped)).toBe(true);
+
+  expect(await probe.events(scope, payment.id)).toEqual([...created, ...swapped]);
+  const rows = await allEvents(pool, schema);
+  for (let i = 1; i < rows.length; i++) expect(rows[i]!.sequence).toBe(rows[i - 1]!.sequence + 1);
+  const { rows: columns } = await pool.query(
+    `SELECT event_id, payment_id, account_id, livemode, type, event FROM ${pg.escapeIdentifier(schema)}.paylink_outbox
+     ORDER BY sequence`,
+  );
+  expect(columns).toEqual(
+    [...created, ...swapped].map((event) => ({
+      event_id: event.id,
+      payment_id: event.paymentId,
+      account_id: event.accountId,
+      livemode: event.livemode,
+      type: event.type,
+      event,
+    })),
+  );
+  await backend.dropSchema(schema);
+});
+
+test("a write that does not happen writes no event: stale version, other scope, missing payment, existing id", async () => {
+  const pool = await backend.pool(2);
+  const { store, schema } = await freshStore(backend, pool);
+  const payment = samplePayment();
+  expect(await store.insert(scope, { payment, version: 1 }, [eventOf(payment, "payment_link.created")])).toBe(
+    true,
+  );
+  const viewed = { ...payment, status: "viewed" as const };
+  const other: Scope = { accountId: scope.accountId, livemode: !scope.livemode };
+  const missing = samplePayment();
+  expect(await store.compareAndSwap(scope, { payment: viewed, version: 3 }, 2, [eventOf(viewed)])).toBe(
+    false,
+  );
+  expect(await store.compareAndSwap(other, { payment: viewed, version: 2 }, 1, [eventOf(viewed)])).toBe(
+    false,
+  );
+  expect(await store.compareAndSwap(scope, { payment: missing, version: 2 }, 1, [eventOf(missing)])).toBe(
+    false,
+  );
+  expect(await store.insert(other, { payment, version: 1 }, [eventOf(payment), eventOf(payment)])).toBe(
+    false,
+  );
+  expect((await allEvents(pool, schema)).length).toBe(1);
+  expect((await rawProbe(pool, schema).raw(scope, payment.id))?.version).toBe(1);
+  await backend.dropSchema(schema);
+});
