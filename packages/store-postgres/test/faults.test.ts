@@ -11,7 +11,7 @@ import {
   type Scope,
   type StoreUnavailable,
 } from "@paylink/core";
-import { samplePayment } from "@paylink/testing";
+import { sampleLinkInput, samplePayment } from "@paylink/testing";
 import pg from "pg";
 import { afterAll, describe, expect, onTestFinished, test } from "vitest";
 import {
@@ -27,13 +27,7 @@ const backend = await openBackend();
 afterAll(() => backend.close());
 
 const scope: Scope = { accountId: "acct_conformance", livemode: false };
-const input = {
-  customerId: "cus_1",
-  provider: "stripe",
-  amountSubtotal: 1000,
-  currency: "GBP",
-  expiresAt: new Date(Date.now() + 86_400_000),
-};
+const input = sampleLinkInput(new Date(), { expiresAt: new Date(Date.now() + 86_400_000) });
 // Text a driver or server error would carry: addresses, socket codes, SQL words, relation names.
 const DRIVER_TEXT =
   /ECONN|127\.0\.0\.1|:1\b|connect |relation|does not exist|paylink_|syntax|duplicate|violates|terminat/i;

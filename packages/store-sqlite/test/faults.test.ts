@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { createPaymentLinks, type PaylinkError, type Scope } from "@paylink/core";
+import { sampleLinkInput } from "@paylink/testing";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, test } from "vitest";
 import { toStoreError } from "../src/errors.js";
@@ -20,13 +21,7 @@ const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
 const scope: Scope = { accountId: "acct_faults", livemode: false };
-const input = {
-  customerId: "cus_1",
-  provider: "stripe",
-  amountSubtotal: 1000,
-  currency: "GBP",
-  expiresAt: new Date(Date.now() + 86_400_000),
-};
+const input = sampleLinkInput(new Date(), { expiresAt: new Date(Date.now() + 86_400_000) });
 
 /** A fresh Paylink file with one pending link in it; the store is closed again. */
 async function paylinkFileWithLink(): Promise<{ file: string; id: string }> {
