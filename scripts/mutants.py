@@ -26,7 +26,7 @@ muts = [
  ("M7 CAS ignores version", "packages/store-memory/src/index.ts", "if (!visible(row, scope) || row.record.version !== expectedVersion) return false;", "if (!visible(row, scope)) return false;"),
  ("M8 attempted cannot restart", "packages/core/src/machine.ts", 'attempted: { description: "A payment attempt failed or was abandoned; still payable." },', 'attempted: { description: "x", on: { START_PAYMENT: { actions: reject("link_not_payable") } } },'),
  ("M9 table ignores due", "packages/core/src/decision.ts", "row[type] = [Object.freeze(notDue), Object.freeze(due)] as const;", "row[type] = [Object.freeze(notDue), Object.freeze(notDue)] as const;"),
- ("M10 stamp overwrites", "packages/core/src/links.ts", "if (next[field] === STAMP_ONCE)", "if (true)"),
+ ("M10 stamp overwrites", "packages/core/src/links.ts", "if (next[field] === null)", "if (true)"),
  ("M11 no retry on lost swap", "packages/core/src/links.ts", "if (!written) continue;", "if (!written) return err(errors.conflict(id));"),
 ]
 only = sys.argv[1:] 

@@ -70,7 +70,6 @@ export interface PaymentLinks {
 type Outcome = { readonly payment: Payment; readonly changed: boolean };
 
 const MAX_ID_LENGTH = 255;
-const STAMP_ONCE = null;
 
 function issuesOf(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
@@ -81,7 +80,8 @@ function apply(payment: Payment, decision: Decision, now: string): Payment {
   if (decision.status === payment.status && decision.stamps.length === 0) return payment;
   const next: Payment = { ...payment, status: decision.status, updatedAt: now };
   for (const { field, at } of decision.stamps) {
-    if (next[field] === STAMP_ONCE) next[field] = at === "expiresAt" ? (payment.expiresAt ?? now) : now;
+    // A timestamp records the first time only: a second attempt keeps the first `attemptedAt`.
+    if (next[field] === null) next[field] = at === "expiresAt" ? (payment.expiresAt ?? now) : now;
   }
   return next;
 }
