@@ -103,3 +103,16 @@ export function isSerializationFailure(error: unknown): boolean {
 export function isConnectionLost(error: unknown): boolean {
   return classify(error) === "connection";
 }
+
+/**
+ * True for a named prepared statement PostgreSQL can no longer run on its connection: after DDL changed
+ * the type of a column it returns (say, the schema dropped and created again differently), every later
+ * execution there fails with SQLSTATE 0A000 "cached plan must not change result type". It wrote nothing.
+ */
+export function isStalePreparedStatement(error: unknown): boolean {
+  return (
+    codeOf(error) === "0A000" &&
+    error instanceof Error &&
+    /cached plan must not change result type/i.test(error.message)
+  );
+}

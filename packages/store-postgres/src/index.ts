@@ -14,8 +14,21 @@ import {
   type Scope,
   type StoredEvent,
 } from "@paylink/core";
-import { isConnectionLost, isSerializationFailure, PostgresStoreError, wrap } from "./errors.js";
-import { LOCK_NAMESPACE, lockKey, MIGRATIONS, type Statements, statements } from "./sql.js";
+import {
+  isConnectionLost,
+  isSerializationFailure,
+  isStalePreparedStatement,
+  PostgresStoreError,
+  wrap,
+} from "./errors.js";
+import {
+  LOCK_NAMESPACE,
+  lockKey,
+  MIGRATIONS,
+  type PreparedStatement,
+  type Statements,
+  statements,
+} from "./sql.js";
 
 export { PostgresStoreError, type PostgresStoreErrorKind } from "./errors.js";
 
@@ -27,9 +40,19 @@ export interface PostgresQueryResult {
   readonly rowCount: number | null;
 }
 
+/**
+ * A statement as `pg`'s query config object: `name` makes it a named prepared statement, parsed and
+ * planned once per connection (the driver remembers which names each connection has prepared).
+ */
+export interface PostgresQueryConfig {
+  readonly name: string;
+  readonly text: string;
+  readonly values: unknown[];
+}
+
 /** A connection checked out of a pool; `pg`'s `PoolClient` is one. */
 export interface PostgresClient {
-  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+  query(textOrConfig: string | PostgresQueryConfig, values?: unknown[]): Promise<PostgresQueryResult>;
   /** Returns the connection to the pool; `true` (or an error) destroys it instead. */
   release(destroy?: boolean | Error): void;
 }
@@ -37,10 +60,12 @@ export interface PostgresClient {
 /**
  * The part of a `pg` Pool the store uses (a structural type, so the store needs no runtime import of
  * `pg` and accepts any compatible pool). The store never ends the pool: it belongs to the application.
+ * `query` takes text and values, or `pg`'s query config `{ name, text, values }`: the store sends its
+ * frequent statements as named prepared statements.
  */
 export interface PostgresPool {
   connect(): Promise<PostgresClient>;
-  query(text: string, values?: unknown[]): Promise<PostgresQueryResult>;
+  query(textOrConfig: string | PostgresQueryConfig, values?: unknown[]): Promise<PostgresQueryResult>;
 }
 
 /** Options of {@link createPostgresStore}. */
@@ -182,7 +207,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       await client.query(commit ? "COMMIT" : "ROLLBACK");
       return commit;
     } catch (error) {
-      destroy = isConnectionLost(error);
+      // A connection whose prepared statement went stale keeps failing with it: replace the connection.
+      destroy = isConnectionLost(error) || isStalePreparedStatement(error);
       if (!destroy) {
         try {
           await client.query("ROLLBACK");
@@ -204,14 +230,22 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
    * would re-check the row. Only then is it run again inside an explicit READ COMMITTED transaction
    * (three round trips), where it re-checks the row and answers `false` for a lost race.
    */
-  async function write(text: string, values: unknown[]): Promise<boolean> {
+  async function write(statement: PreparedStatement, values: unknown[]): Promise<boolean> {
+    const query = prepared(statement, values);
     try {
-      return (await pool.query(text, values)).rowCount === 1;
+      return (await pool.query(query)).rowCount === 1;
     } catch (error) {
       if (!isSerializationFailure(error)) throw wrap(error);
     }
-    return transaction(async (client) => (await client.query(text, values)).rowCount === 1);
+    return transaction(async (client) => (await client.query(query)).rowCount === 1);
   }
+
+  /** `statement` with its values, as `pg`'s query config of a named prepared statement. */
+  const prepared = (statement: PreparedStatement, values: unknown[]): PostgresQueryConfig => ({
+    name: statement.name,
+    text: statement.text,
+    values,
+  });
 
   /** The events as one JSON array, the last parameter of the statements that append them. */
   const eventsParameter = (events: readonly DomainEvent[]) => JSON.stringify(events);
@@ -223,7 +257,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     get: (scope, id) =>
       guarded(async () => {
         if (hasNul(id, scope.accountId)) return undefined;
-        const result = await pool.query(sql.get, [id, scope.accountId, scope.livemode]);
+        const result = await pool.query(prepared(sql.get, [id, scope.accountId, scope.livemode]));
         const row = result.rows[0] as PaymentRow | undefined;
         // jsonb is parsed afresh for every read, so callers always get their own copy.
         return row === undefined ? undefined : { payment: row.payment, version: row.version };
@@ -276,7 +310,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         if (after === Number.POSITIVE_INFINITY) return [];
         // Sequences are integers: `sequence > 2.5` is `sequence > 2`; NaN or negative reads from the start.
         const from = Number.isNaN(after) ? 0 : Math.max(0, Math.floor(after));
-        const result = await pool.query(sql.readEvents, [from, toLimit(limit)]);
+        const result = await pool.query(prepared(sql.readEvents, [from, toLimit(limit)]));
         // int8 arrives as a string; sequences stay far below 2^53.
         return (result.rows as EventRow[]).map(
           (row): StoredEvent => ({ sequence: Number(row.sequence), event: row.event }),
@@ -289,8 +323,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         const base = [scope.accountId, scope.livemode, toLimit(limit)];
         const result =
           startingAfter === undefined
-            ? await pool.query(sql.list, base)
-            : await pool.query(sql.listAfter, [...base, startingAfter]);
+            ? await pool.query(prepared(sql.list, base))
+            : await pool.query(prepared(sql.listAfter, [...base, startingAfter]));
         return (result.rows as { payment: Payment }[]).map((row) => row.payment);
       }),
 

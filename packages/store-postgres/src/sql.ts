@@ -4,6 +4,7 @@
  * Every value is a bound parameter (`$1` …); only identifiers (the schema name, validated and quoted
  * here) are ever spliced into the text.
  */
+import { createHash } from "node:crypto";
 
 /** PostgreSQL silently truncates identifiers longer than this many bytes (NAMEDATALEN - 1). */
 const MAX_IDENTIFIER_BYTES = 63;
@@ -107,6 +108,22 @@ export const LOCK_NAMESPACE = {
   outbox: 0x504c4f31, // "PLO1"
 } as const;
 
+/**
+ * A statement the store runs as a named prepared statement: parsed and planned once per connection
+ * rather than at every call (the one-statement writes take longer to plan than to run). The name ends
+ * with a hash of the text, which holds the quoted schema: stores on different schemas sharing a pool
+ * never send one name for two texts (which `pg` would refuse), and neither do two versions of the store.
+ */
+export interface PreparedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+/** {@link PreparedStatement} named `paylink_<key>_<first 16 hex digits of the text's SHA-256>`. */
+export function preparedStatement(key: string, text: string): PreparedStatement {
+  return { name: `paylink_${key}_${createHash("sha256").update(text).digest("hex").slice(0, 16)}`, text };
+}
+
 /** The statements of a store on one schema, built once per store. */
 export interface Statements {
   readonly schema: string;
@@ -116,17 +133,17 @@ export interface Statements {
   readonly appliedMigrations: string;
   readonly recordMigration: string;
   readonly migrateLock: string;
-  readonly get: string;
-  readonly insert: string;
+  readonly get: PreparedStatement;
+  readonly insert: PreparedStatement;
   /** {@link Statements.insert} and its events in one statement (parameters: insert's 8, lock key pair, events). */
-  readonly insertWithEvents: string;
-  readonly compareAndSwap: string;
+  readonly insertWithEvents: PreparedStatement;
+  readonly compareAndSwap: PreparedStatement;
   /** {@link Statements.compareAndSwap} and its events in one statement (its 9, lock key pair, events). */
-  readonly compareAndSwapWithEvents: string;
+  readonly compareAndSwapWithEvents: PreparedStatement;
   readonly findDue: string;
-  readonly readEvents: string;
-  readonly list: string;
-  readonly listAfter: string;
+  readonly readEvents: PreparedStatement;
+  readonly list: PreparedStatement;
+  readonly listAfter: PreparedStatement;
   readonly claimKey: string;
   readonly existingKey: string;
   readonly completeKey: string;
@@ -198,30 +215,48 @@ export function statements(schema: string): Statements {
     appliedMigrations: `SELECT version FROM ${s}.paylink_migrations`,
     recordMigration: `INSERT INTO ${s}.paylink_migrations (version, name) VALUES ($1, $2)`,
     migrateLock: "SELECT pg_advisory_xact_lock($1::int4, $2::int4)",
-    get: `SELECT payment, version FROM ${payments} WHERE id = $1 AND account_id = $2 AND livemode = $3`,
-    insert,
-    insertWithEvents: `WITH written AS (${insert} RETURNING 1),
+    get: preparedStatement(
+      "get",
+      `SELECT payment, version FROM ${payments} WHERE id = $1 AND account_id = $2 AND livemode = $3`,
+    ),
+    insert: preparedStatement("insert", insert),
+    insertWithEvents: preparedStatement(
+      "insert_events",
+      `WITH written AS (${insert} RETURNING 1),
     ${appendEvents(outbox, 9, 11)}`,
-    compareAndSwap,
-    compareAndSwapWithEvents: `WITH written AS (${compareAndSwap} RETURNING 1),
+    ),
+    compareAndSwap: preparedStatement("cas", compareAndSwap),
+    compareAndSwapWithEvents: preparedStatement(
+      "cas_events",
+      `WITH written AS (${compareAndSwap} RETURNING 1),
     ${appendEvents(outbox, 10, 12)}`,
+    ),
     findDue: `SELECT id, account_id, livemode FROM ${payments}
       WHERE status = ANY($1::text[]) AND expires_at <= $2::timestamptz
       ORDER BY expires_at, id
       LIMIT $3`,
-    readEvents: `SELECT sequence, event FROM ${outbox} WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
-    list: `SELECT payment FROM ${payments}
+    readEvents: preparedStatement(
+      "read_events",
+      `SELECT sequence, event FROM ${outbox} WHERE sequence > $1 ORDER BY sequence LIMIT $2`,
+    ),
+    list: preparedStatement(
+      "list",
+      `SELECT payment FROM ${payments}
       WHERE account_id = $1 AND livemode = $2
       ORDER BY created_at DESC, id DESC
       LIMIT $3`,
+    ),
     // An unknown cursor makes the sub-select NULL, the row comparison NULL, and the page empty.
-    listAfter: `SELECT payment FROM ${payments}
+    listAfter: preparedStatement(
+      "list_after",
+      `SELECT payment FROM ${payments}
       WHERE account_id = $1 AND livemode = $2
         AND (created_at, id) < (
           SELECT created_at, id FROM ${payments} WHERE id = $4 AND account_id = $1 AND livemode = $2
         )
       ORDER BY created_at DESC, id DESC
       LIMIT $3`,
+    ),
     // A claim inserts, or takes over a key whose record is older than the retention ($7). ON CONFLICT
     // waits for a concurrent claim of the same key to commit, so exactly one claim returns a row.
     claimKey: `INSERT INTO ${keys} AS k

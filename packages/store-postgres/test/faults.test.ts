@@ -220,7 +220,8 @@ describe("client handling, on a scripted pool (no database)", () => {
   function scripted(fail: (word: string, nth: number) => Error | undefined = () => undefined, rowCount = 1) {
     const log: string[] = [];
     const client: PostgresClient = {
-      async query(text) {
+      async query(textOrConfig) {
+        const text = typeof textOrConfig === "string" ? textOrConfig : textOrConfig.text;
         const word = text.trim().split(/\s/)[0]!;
         const nth = log.filter((entry) => entry === word).length;
         log.push(word);

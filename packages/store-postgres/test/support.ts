@@ -61,6 +61,9 @@ async function reachable(url: string): Promise<string | null> {
  *   connection of its own.
  * - PGlite has one session, hence one client at a time; when a client is destroyed mid-transaction the
  *   next one rolls that transaction back first, as a server does when a connection drops.
+ * - That session outlives the client, and so would the named prepared statements the store sends: the
+ *   next client, which knows of none, would prepare them again and fail ("already exists"). It drops
+ *   them first, since a new server connection starts with none.
  */
 function pglitePool(db: PGlite, options: pg.PoolConfig): pg.Pool {
   class PGliteClient extends pg.Client {
@@ -74,6 +77,7 @@ function pglitePool(db: PGlite, options: pg.PoolConfig): pg.Pool {
     Client: PGliteClient as unknown as new () => pg.ClientBase,
     onConnect: async (client) => {
       await client.query("ROLLBACK"); // a WARNING, not an error, when nothing is open
+      await client.query("DEALLOCATE ALL");
     },
   });
 }
