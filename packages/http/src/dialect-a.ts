@@ -6,7 +6,7 @@ import type { Payment, PaymentLinks } from "@paylink/core";
 import { issuesOf } from "./body.js";
 import { fromCoreError, HTTP_ERRORS, type HttpError, httpError, invalidParameters } from "./codes.js";
 import type { Reply } from "./idempotency.js";
-import { cancelParser, type Dialect, type Endpoint, idParser, json } from "./pipeline.js";
+import { cancelEndpoint, type Dialect, type Endpoint, idParser, json } from "./pipeline.js";
 import { CreatePaymentA, ListQueryA } from "./schemas.js";
 
 /** A payment in dialect A: exactly seed 000's fields, in its order (no lifecycle timestamps). */
@@ -61,15 +61,7 @@ const ok = (payment: Payment) => json(200, JSON.stringify({ success: true, data:
 export function endpointsA(links: PaymentLinks, idPattern: RegExp) {
   const idOf = idParser(idPattern, () => httpError("resource_missing", "No such payment.", { param: "id" }));
 
-  const cancel: Endpoint<string> = {
-    write: true,
-    bodyRequired: false,
-    parse: cancelParser(idOf),
-    async run({ scope }, id) {
-      const result = await links.cancel(scope, id);
-      return result.isOk() ? ok(result.value.payment) : fromCoreError(result.error);
-    },
-  };
+  const cancel = cancelEndpoint(links, idOf, { payment: ok, error: (error) => fromCoreError(error) });
 
   const retrieve: Endpoint<string> = {
     write: false,

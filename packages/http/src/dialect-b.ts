@@ -15,7 +15,7 @@ import {
 import { issuesOf } from "./body.js";
 import { fromCoreError, HTTP_ERRORS, type HttpError, httpError, invalidParameters } from "./codes.js";
 import type { Reply } from "./idempotency.js";
-import { cancelParser, type Dialect, type Endpoint, idParser, json } from "./pipeline.js";
+import { cancelEndpoint, type Dialect, type Endpoint, idParser, json } from "./pipeline.js";
 import { type DNA_STATUSES, DnaCreatePaymentLink } from "./schemas.js";
 
 /**
@@ -141,15 +141,7 @@ export function endpointsB(links: PaymentLinks, idPattern: RegExp) {
   const idOf = idParser(idPattern, missing);
   const ok = (payment: Payment) => json(200, toDnaJson(payment));
 
-  const cancel: Endpoint<string> = {
-    write: true,
-    bodyRequired: false,
-    parse: cancelParser(idOf),
-    async run({ scope }, id) {
-      const result = await links.cancel(scope, id);
-      return result.isOk() ? ok(result.value.payment) : fromCore(result.error);
-    },
-  };
+  const cancel = cancelEndpoint(links, idOf, { payment: ok, error: (error) => fromCore(error) });
 
   const retrieve: Endpoint<string> = {
     write: false,

@@ -1,4 +1,4 @@
-import type { Scope } from "@paylink/core";
+import type { PaylinkError, Payment, PaymentLinks, Scope } from "@paylink/core";
 import type { Principal } from "./auth.js";
 import { issuesOf } from "./body.js";
 import { type HttpError, invalidParameters } from "./codes.js";
@@ -64,5 +64,25 @@ export function cancelParser(idOf: (params: Readonly<Record<string, string>>) =>
       if (!parsed.success) return { ok: false, error: invalidParameters(issuesOf(parsed.error)) };
     }
     return idOf(params);
+  };
+}
+
+/**
+ * `cancel` in either dialect: parse the id (no body fields), cancel, and answer the payment — unchanged for
+ * an already canceled link — or the dialect's error.
+ */
+export function cancelEndpoint(
+  links: PaymentLinks,
+  idOf: (params: Readonly<Record<string, string>>) => Parsed<string>,
+  answer: { payment(payment: Payment): Reply; error(error: PaylinkError): HttpError },
+): Endpoint<string> {
+  return {
+    write: true,
+    bodyRequired: false,
+    parse: cancelParser(idOf),
+    async run({ scope }, id) {
+      const result = await links.cancel(scope, id);
+      return result.isOk() ? answer.payment(result.value.payment) : answer.error(result.error);
+    },
   };
 }
