@@ -141,7 +141,7 @@ export function endpointsB(links: PaymentLinks, idPattern: RegExp) {
   const idOf = idParser(idPattern, missing);
   const ok = (payment: Payment) => json(200, toDnaJson(payment));
 
-  const cancel = cancelEndpoint(links, idOf, { payment: ok, error: (error) => fromCore(error) });
+  const cancel = cancelEndpoint(links, idOf, { payment: ok, error: fromCore });
 
   const retrieve: Endpoint<string> = {
     write: false,
