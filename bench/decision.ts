@@ -10,7 +10,7 @@ import {
   type LifecycleEventType,
   type Status,
 } from "@paylink/core";
-import { type Comparison, compare } from "./harness.js";
+import { type BenchModuleResult, compare } from "./harness.js";
 
 type HandDecision = { status: Status; reject: string | null };
 
@@ -56,13 +56,14 @@ const inputs = Array.from({ length: N }, (_, i) => ({
 }));
 
 /** Runs the decision benchmarks. */
-export async function run(): Promise<Comparison[]> {
+export async function run(): Promise<BenchModuleResult> {
   let sink = 0;
   let i = 0;
   const table = await compare(
-    "decision (per call)",
+    "decision",
     {
       name: "compiled table",
+      opsPerCall: N,
       fn: () => {
         for (let k = 0; k < N; k++) {
           const x = inputs[k]!;
@@ -72,6 +73,7 @@ export async function run(): Promise<Comparison[]> {
     },
     {
       name: "hand-written switch",
+      opsPerCall: N,
       fn: () => {
         for (let k = 0; k < N; k++) {
           const x = inputs[k]!;
@@ -79,9 +81,11 @@ export async function run(): Promise<Comparison[]> {
         }
       },
     },
+    // The bound: at most 3× the switch's time per decision.
+    { unit: "decision", target: 1 / 3 },
   );
   const xstate = await compare(
-    "XState transition() (per call)",
+    "decision by XState transition() (for the record)",
     {
       name: "xstate transition()",
       fn: () => {
@@ -102,9 +106,8 @@ export async function run(): Promise<Comparison[]> {
         sink += handWritten(x.status, x.event, x.due).status.length;
       },
     },
-    { time: 200 },
+    { timeMs: 200, rounds: 3, unit: "decision" },
   );
   if (sink === 42) console.log("");
-  // The first comparison loops over N inputs per task call: report per decision.
-  return [{ ...table, subjectNs: table.subjectNs / N, baselineNs: table.baselineNs / N }, xstate];
+  return { rows: [table, xstate] };
 }

@@ -1,27 +1,37 @@
 /**
- * A cancel through Paylink on the SQLite store, next to the cheapest write that could record it: one raw
- * prepared `UPDATE payments … WHERE id = ? AND version = ?` on the same file with the same pragmas. The
- * ratio is what the lifecycle costs on top of the disk: the read, the decision, the JSON, the outbox
- * insert and the transaction around them. Both sides commit (and fsync, `synchronous = FULL`) once.
+ * Paylink on its embedded SQLite store (an on-disk file, the store's defaults: WAL, `synchronous = FULL`,
+ * group commit), each row next to the cheapest raw SQL that could record the same thing on the same file
+ * with the same pragmas, through the same better-sqlite3:
+ *
+ * - **1 caller**: one cancel at a time (read, decide, compare-and-swap, outbox insert, commit) vs one
+ *   autocommitted prepared `UPDATE payments SET status, version, payment WHERE id = ? AND version = ?`
+ *   writing a payment JSON of the real size. Both pay one fsync per operation.
+ * - **64 concurrent cancels**: 64 cancels in flight at once (their writes share group commits) vs the
+ *   same one-at-a-time durable `UPDATE`: the per-operation durable rate the issue measures against.
+ * - **expireDue over 100,000 due links**: `expireDue(1000)` until nothing is due vs raw `UPDATE`s of
+ *   100,000 due rows, 256 per transaction (as many as one sweep chunk).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createPaymentLinks, type Scope } from "@paylink/core";
+import { createPaymentLinks, type PaymentLinks, type Scope } from "@paylink/core";
 import { createSqliteStore } from "@paylink/store-sqlite";
-import { type Comparison, compare } from "./harness.js";
+import { type BenchModuleResult, type BenchRow, compare, rowFromRounds } from "./harness.js";
 
 /** The few better-sqlite3 calls the baseline makes. */
+interface RawStatement {
+  run(...params: unknown[]): { changes: number };
+}
 interface RawDatabase {
   pragma(source: string): unknown;
   exec(source: string): void;
-  prepare(source: string): { run(...params: unknown[]): { changes: number } };
+  prepare(source: string): RawStatement;
   close(): void;
 }
 
-// The workspace root does not depend on better-sqlite3; the store package does (as a peer and a dev
-// dependency), so the baseline loads that very copy: same driver, same SQLite build as the subject.
+// The workspace root does not depend on better-sqlite3; the store package does, so the baseline loads
+// that very copy: same driver, same SQLite build as the subject.
 const requireFromStore = createRequire(new URL("../packages/store-sqlite/package.json", import.meta.url));
 const Database = requireFromStore("better-sqlite3") as new (
   filename: string,
@@ -33,100 +43,179 @@ const input = {
   customerId: "cus_1",
   provider: "stripe",
   amountSubtotal: 1000,
+  taxAmount: 200,
   currency: "GBP",
+  description: "For cappuccino",
+  metadata: { order: "A-1" },
   expiresAt: new Date(Date.now() + 86_400_000 * 365),
 };
 
-const ROUNDS = 5;
+const ROUNDS = Number(process.env.PAYLINK_BENCH_ROUNDS ?? 5);
 const TIME_MS = 300;
-// Links for the measured cancels: tinybench runs each task for `time` plus a 250 ms warmup in every round,
-// 2.75 s in all here; at 50 µs a cancel (no fsync wait at all) that is 55 000 calls.
-const POOL_SIZE = 60_000;
+const CONCURRENT = 64;
+const DUE_LINKS = 100_000;
+const SWEEP_ROUNDS = 3;
 
-/** Runs the SQLite benchmarks. */
-export async function run(): Promise<Comparison[]> {
+/** A file with Paylink's store on it and a raw connection beside it. */
+function setUp() {
   const dir = mkdtempSync(join(tmpdir(), "paylink-bench-sqlite-"));
   const filename = join(dir, "bench.db");
   const store = createSqliteStore({ filename });
   const links = createPaymentLinks({ store });
   const raw = new Database(filename, { timeout: 5000 });
-  try {
-    // The store's pragmas (WAL is a property of the file; synchronous is per connection).
-    raw.pragma("journal_mode = WAL");
-    raw.pragma("synchronous = FULL");
+  // The store's pragmas (WAL is a property of the file; synchronous is per connection).
+  raw.pragma("journal_mode = WAL");
+  raw.pragma("synchronous = FULL");
+  return {
+    links,
+    raw,
+    close() {
+      raw.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
-    const create = async () => (await links.create(scope, input))._unsafeUnwrap().id;
-
-    // Every measured cancel needs a link still pending, and tinybench decides the number of calls from
-    // the time they take, which swings tenfold with the disk's fsync latency. So the links are made
-    // before measuring, more than the fastest run could use: one real link made by Paylink, cloned
-    // with raw SQL in one transaction (only the id and url differ). Through the port, a clone is an
-    // ordinary pending link; only its `created` event is missing from the outbox, which cancel never reads.
-    const template = await create();
-    const clone = raw.prepare(`INSERT INTO payments
-      (id, account_id, livemode, kind, status, expires_at, created_at, version, payment)
-      SELECT ?, account_id, livemode, kind, status, expires_at, created_at, version,
-        json_set(payment, '$.id', ?, '$.url', ?)
-      FROM payments WHERE id = ?`);
-    const makeLinks = (count: number, prefix: string): string[] => {
-      const ids = Array.from({ length: count }, (_, i) => `pay_bench_${prefix}_${i}`);
+/**
+ * Pending links made fast: one real link created by Paylink, cloned with raw SQL in one transaction (only
+ * the id, url and, for due links, the expiry differ). Through the port a clone is an ordinary link; only
+ * its `created` event is missing from the outbox, which no command reads.
+ */
+async function linkFactory(links: PaymentLinks, raw: RawDatabase) {
+  const template = (await links.create(scope, input))._unsafeUnwrap();
+  const clone = raw.prepare(`INSERT INTO payments
+    (id, account_id, livemode, kind, status, expires_at, created_at, version, payment)
+    SELECT ?, account_id, livemode, kind, status, ?, created_at, version,
+      json_set(payment, '$.id', ?, '$.url', ?, '$.expiresAt', ?)
+    FROM payments WHERE id = ?`);
+  let made = 0;
+  return {
+    template,
+    make(count: number, expiresAt = new Date(template.expiresAt!)): string[] {
+      const ids = Array.from({ length: count }, () => `pay_bench_${made++}`);
       raw.exec("BEGIN IMMEDIATE");
-      for (const id of ids) clone.run(id, id, `/pay/${id}`, template);
+      for (const id of ids)
+        clone.run(id, expiresAt.getTime(), id, `/pay/${id}`, expiresAt.toISOString(), template.id);
       raw.exec("COMMIT");
       return ids;
-    };
-    const pool = makeLinks(POOL_SIZE, "cancel");
+    },
+  };
+}
 
-    // The baseline cycles over its own links, tracking their versions, so each UPDATE changes one row.
-    const baselineIds = makeLinks(1000, "update");
+/** Runs the SQLite benchmarks. */
+export async function run(): Promise<BenchModuleResult> {
+  const rows: BenchRow[] = [];
+  const env = setUp();
+  try {
+    const { links, raw } = env;
+    const factory = await linkFactory(links, raw);
+
+    // The baseline: a hand-written compare-and-swap over its own rows, tracking their versions, writing
+    // a canceled payment JSON of the real size (serialized once: the baseline pays for the write only).
+    const baselineIds = factory.make(1000);
     const versions = baselineIds.map(() => 1);
-    // A payment JSON of the real size, serialized once: the baseline pays for the write only.
-    const sample = (await links.get(scope, template))._unsafeUnwrap();
     const canceledJson = JSON.stringify({
-      ...sample,
+      ...factory.template,
       status: "canceled",
       canceledAt: new Date().toISOString(),
     });
     const update = raw.prepare(
       "UPDATE payments SET status = ?, version = ?, payment = ? WHERE id = ? AND version = ?",
     );
-
-    let next = 0;
-    let exhausted = 0;
     let b = 0;
-    const cancel = await compare(
-      "cancel on SQLite (per call, synchronous = FULL)",
-      {
-        name: "links.cancel + SQLite store",
-        fn: async () => {
-          // Should the pool still run dry, a fresh link is made in the measured call: counted, reported.
-          let id = pool[next++];
-          if (id === undefined) {
-            exhausted++;
-            id = await create();
-          }
-          const result = await links.cancel(scope, id);
-          if (result.isErr() || !result.value.changed) throw new Error(`cancel failed for ${id}`);
-        },
+    const rawUpdate = {
+      name: "raw prepared UPDATE, autocommit",
+      fn: () => {
+        const i = b++ % baselineIds.length;
+        const version = versions[i]!;
+        const { changes } = update.run("canceled", version + 1, canceledJson, baselineIds[i], version);
+        if (changes !== 1) throw new Error("baseline UPDATE changed no row");
+        versions[i] = version + 1;
       },
-      {
-        name: "raw prepared UPDATE",
-        fn: () => {
-          const i = b++ % baselineIds.length;
-          const version = versions[i]!;
-          const { changes } = update.run("canceled", version + 1, canceledJson, baselineIds[i], version);
-          if (changes !== 1) throw new Error("baseline UPDATE changed no row");
-          versions[i] = version + 1;
-        },
-      },
-      { rounds: ROUNDS, time: TIME_MS },
+    };
+
+    // Every measured cancel needs a link still pending, and tinybench decides the number of calls from
+    // the time they take: links are made in batches ahead of the measurement, topped up between calls
+    // only should they run out (counted and reported; that makes the subject slower, never faster).
+    let pool: string[] = [];
+    let topUps = 0;
+    const take = (count: number): string[] => {
+      if (pool.length < count) {
+        topUps++;
+        pool = pool.concat(factory.make(Math.max(count, 20_000)));
+      }
+      return pool.splice(0, count);
+    };
+    const cancelOne = async (id: string) => {
+      const result = await links.cancel(scope, id);
+      if (result.isErr() || !result.value.changed) throw new Error(`cancel failed for ${id}`);
+    };
+
+    pool = factory.make(40_000);
+    rows.push(
+      await compare(
+        "cancel on SQLite, 1 caller",
+        { name: "links.cancel + SQLite store", fn: () => cancelOne(take(1)[0]!) },
+        rawUpdate,
+        { rounds: ROUNDS, timeMs: TIME_MS, unit: "cancel", target: 0.5 },
+      ),
     );
-    if (exhausted > 0)
-      console.warn(`bench/sqlite: the link pool ran dry ${exhausted} times (creates measured)`);
-    return [cancel];
+
+    pool = pool.concat(factory.make(200_000));
+    rows.push(
+      await compare(
+        `${CONCURRENT} concurrent cancels on SQLite (group commit)`,
+        {
+          name: `${CONCURRENT} × links.cancel at once`,
+          opsPerCall: CONCURRENT,
+          fn: () => Promise.all(take(CONCURRENT).map(cancelOne)),
+        },
+        rawUpdate,
+        { rounds: ROUNDS, timeMs: TIME_MS, unit: "cancel", target: 5 },
+      ),
+    );
+    if (topUps > 0) console.warn(`  bench/sqlite: the link pool was topped up ${topUps} times`);
+
+    // expireDue: each round sweeps DUE_LINKS fresh due links, and the baseline expires DUE_LINKS rows.
+    const expireUpdate = raw.prepare(
+      "UPDATE payments SET status = 'expired', version = version + 1, payment = ? WHERE id = ? AND version = ?",
+    );
+    const expiredJson = JSON.stringify({ ...factory.template, status: "expired" });
+    const sweep: number[] = [];
+    const bulk: number[] = [];
+    for (let round = 0; round < SWEEP_ROUNDS; round++) {
+      const past = new Date(Date.now() - 60_000);
+      factory.make(DUE_LINKS, past);
+      let started = performance.now();
+      let expired = 0;
+      for (;;) {
+        const n = (await links.expireDue(1000))._unsafeUnwrap();
+        if (n === 0) break;
+        expired += n;
+      }
+      sweep.push(expired / ((performance.now() - started) / 1000));
+      if (expired !== DUE_LINKS) throw new Error(`expireDue expired ${expired} of ${DUE_LINKS}`);
+
+      const ids = factory.make(DUE_LINKS, past);
+      started = performance.now();
+      for (let i = 0; i < ids.length; i += 256) {
+        raw.exec("BEGIN IMMEDIATE");
+        for (const id of ids.slice(i, i + 256)) expireUpdate.run(expiredJson, id, 1);
+        raw.exec("COMMIT");
+      }
+      bulk.push(ids.length / ((performance.now() - started) / 1000));
+    }
+    rows.push(
+      rowFromRounds(
+        `expireDue over ${DUE_LINKS.toLocaleString("en")} due links on SQLite`,
+        { name: "links.expireDue(1000) until none is due", opsPerSec: sweep },
+        { name: "raw UPDATE per row, 256 per transaction", opsPerSec: bulk },
+        { unit: "link" },
+      ),
+    );
+    return { rows };
   } finally {
-    raw.close();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
+    env.close();
   }
 }

@@ -28,7 +28,11 @@ muts = [
  ("M9 table ignores due", "packages/core/src/decision.ts", "row[type] = [Object.freeze(notDue), Object.freeze(due)] as const;", "row[type] = [Object.freeze(notDue), Object.freeze(notDue)] as const;"),
  ("M10 stamp overwrites", "packages/core/src/links.ts", "if (next[field] === null)", "if (true)"),
  ("M11 no retry on lost swap", "packages/core/src/links.ts", "if (!written) continue;", "if (!written) return err(errors.conflict(id));"),
+ ("M12 SQLite never groups commits", "packages/store-sqlite/src/index.ts", "if (!groupCommit) return use(work);", "return use(work);"),
+ ("M13 SQLite group retry keeps the failed group", "packages/store-sqlite/src/index.ts", 'if (c.db.inTransaction) c.db.exec("ROLLBACK");\n          c.s.begin.run();', ""),
 ]
+# The projects each mutant's tests live in (default: core and the memory store).
+projects = {"M12": "store-sqlite", "M13": "store-sqlite"}
 only = sys.argv[1:] 
 for name, path, old, new in muts:
     if only and name.split()[0] not in only: continue
@@ -37,7 +41,8 @@ for name, path, old, new in muts:
         print(name, "PATTERN NOT FOUND"); continue
     open(path, "w").write(src.replace(old, new, 1))
     try:
-        out = subprocess.run("timeout 600 npx vitest run --project core --project store-memory 2>&1", shell=True, capture_output=True, text=True).stdout
+        selected = projects.get(name.split()[0], "core --project store-memory")
+        out = subprocess.run(f"timeout 600 npx vitest run --project {selected} 2>&1", shell=True, capture_output=True, text=True).stdout
     finally:
         open(path, "w").write(src)
     fails = sorted(set(re.findall(r"(?:FAIL|×)\s.*?>\s*(.+?)(?:\s\d+ms)?$", re.sub(r"\x1b\[[0-9;]*m", "", out), re.M)))

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 
 /** Makes ids. Injectable so tests can make them deterministic. */
 export interface IdGenerator {
@@ -8,13 +8,40 @@ export interface IdGenerator {
   eventId(): string;
 }
 
-/** 18 random bytes are exactly 24 base64url characters: 144 bits, URL-safe. */
-const random24 = () => randomBytes(18).toString("base64url");
+// An id's 24 characters: 8 encode the creation time in milliseconds (48 bits, in an alphabet that sorts
+// in ASCII order), 16 are random (12 bytes, 96 bits, base64url). Time first, so ids made close in time
+// sort close together: a database index on them is appended to at its right edge instead of at a random
+// page per write, which keeps group commits small (see docs/benchmarks.md). The random part keeps ids
+// unguessable. Random bytes come from the operating system's CSPRNG in blocks of 256 ids, each byte used
+// once: one system call per block instead of one per id.
+const SORTABLE = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+const RANDOM_BYTES = 12;
+const pool = Buffer.alloc(RANDOM_BYTES * 256);
+let offset = pool.length;
 
-/** The default ids: `pay_` / `evt_` plus 24 URL-safe characters from `node:crypto`. */
+function timePart(ms: number): string {
+  let out = "";
+  for (let i = 7, t = ms; i >= 0; i--, t = Math.floor(t / 64)) out = SORTABLE[t % 64] + out;
+  return out;
+}
+
+const id24 = () => {
+  if (offset === pool.length) {
+    randomFillSync(pool);
+    offset = 0;
+  }
+  const start = offset;
+  offset += RANDOM_BYTES;
+  return timePart(Date.now()) + pool.toString("base64url", start, offset);
+};
+
+/**
+ * The default ids: `pay_` / `evt_` plus 24 URL-safe characters: 8 for the creation millisecond (so ids
+ * sort by creation time), then 16 random ones (96 bits from `node:crypto`).
+ */
 export const randomIds: IdGenerator = {
-  paymentId: () => `pay_${random24()}`,
-  eventId: () => `evt_${random24()}`,
+  paymentId: () => `pay_${id24()}`,
+  eventId: () => `evt_${id24()}`,
 };
 
 /** A clock. Injectable so tests can move time. */

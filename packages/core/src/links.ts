@@ -53,7 +53,10 @@ export interface PaymentLinks {
   paymentFailed(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
   /** The payment succeeded: → paid; on a canceled or expired link, a `late_payment` event is recorded. */
   paymentSucceeded(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
-  /** Expires up to `limit` (default 100) due links; returns how many were expired. */
+  /**
+   * Expires up to `limit` (default 100) due links, oldest expiry first, up to 256 at a time concurrently;
+   * returns how many were expired.
+   */
   expireDue(limit?: number): ResultAsync<number, PaylinkError>;
   /**
    * Payments of `scope`, newest first, at most `limit` (1–100, default 20); `startingAfter` is the last
@@ -63,13 +66,18 @@ export interface PaymentLinks {
     scope: Scope,
     options?: { limit?: number; startingAfter?: string },
   ): ResultAsync<Payment[], PaylinkError>;
-  /** Domain events after sequence `after` (default 0), in commit order, at most `limit` (default 100). */
+  /**
+   * Domain events after sequence `after` (default 0), in sequence order, at most `limit` (default 100).
+   * Paging by the last sequence seen returns every committed event exactly once.
+   */
   events(options?: { after?: number; limit?: number }): ResultAsync<readonly StoredEvent[], PaylinkError>;
 }
 
 type Outcome = { readonly payment: Payment; readonly changed: boolean };
 
 const MAX_ID_LENGTH = 255;
+/** How many due links `expireDue` expires at once. */
+const SWEEP_CONCURRENCY = 256;
 
 function issuesOf(error: z.ZodError): ValidationIssue[] {
   return error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message }));
@@ -153,16 +161,19 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
       if (record === undefined) return err(errors.notFound(id));
       const current = record.payment;
       const nowDate = clock.now();
-      const nowMs = nowDate.getTime();
-      const now = nowDate.toISOString();
-      const due = current.expiresAt !== null && nowMs >= Date.parse(current.expiresAt);
+      const due = current.expiresAt !== null && nowDate.getTime() >= Date.parse(current.expiresAt);
 
       // Lazy expiry: a due expiry is applied before the command, so every reader sees `expired`.
       const expiry = decide(current.kind, current.status, "EXPIRE", due);
       if (expiry === undefined)
         return err(errors.storeUnavailable(new Error(`unknown status ${current.status}`)));
-      const expired = expiry.changes ? apply(current, expiry, now) : current;
-      const expiryEvents = expiry.changes ? eventsFor(scope, current.status, expired, expiry.emits, now) : [];
+      // The ISO time is formatted only for a write: a no-op answers without it.
+      let nowIso = "";
+      const now = () => (nowIso ||= nowDate.toISOString());
+      const expired = expiry.changes ? apply(current, expiry, now()) : current;
+      const expiryEvents = expiry.changes
+        ? eventsFor(scope, current.status, expired, expiry.emits, now())
+        : [];
 
       let next = expired;
       let commandEvents: DomainEvent[] = [];
@@ -178,8 +189,8 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
                 ? errors.paymentNotCancelable(id, expired.status)
                 : errors.linkNotPayable(id, expired.status);
         } else if (decision.changes) {
-          next = apply(expired, decision, now);
-          commandEvents = eventsFor(scope, expired.status, next, decision.emits, now);
+          next = apply(expired, decision, now());
+          commandEvents = eventsFor(scope, expired.status, next, decision.emits, now());
           changed = true;
         }
       }
@@ -201,16 +212,15 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
   }
 
   /** Wraps a command so that nothing throws or rejects across the API: failures become `store_unavailable`. */
-  const safely = <T>(work: () => Promise<Result<T, PaylinkError>>): ResultAsync<T, PaylinkError> =>
-    new ResultAsync(
-      (async () => {
-        try {
-          return await work();
-        } catch (cause) {
-          return err(errors.storeUnavailable(cause));
-        }
-      })(),
-    );
+  const safely = <T>(work: () => Promise<Result<T, PaylinkError>>): ResultAsync<T, PaylinkError> => {
+    let promise: Promise<Result<T, PaylinkError>>;
+    try {
+      promise = work();
+    } catch (cause) {
+      promise = Promise.resolve(err(errors.storeUnavailable(cause)));
+    }
+    return new ResultAsync(promise.catch((cause: unknown) => err(errors.storeUnavailable(cause))));
+  };
 
   const payment = (scope: Scope, id: string, type: LifecycleEventType | null) =>
     safely(async () => (await run(scope, id, type)).map((outcome) => outcome.payment));
@@ -275,11 +285,17 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
         }
         const due = await store.findDue(clock.now().toISOString(), limit);
         let expired = 0;
-        for (const ref of due) {
-          const outcome = await run(ref.scope, ref.id, null);
-          if (outcome.isErr() && outcome.error.code !== "not_found") return err(outcome.error);
-          if (outcome.isOk() && outcome.value.changed && outcome.value.payment.status === "expired")
-            expired++;
+        // Concurrently, SWEEP_CONCURRENCY links at a time: the writes of a chunk reach the store
+        // together, so a store that groups commits (SQLite) makes one transaction of them instead of
+        // one fsync per link, and a pool-backed store keeps its connections busy.
+        for (let start = 0; start < due.length; start += SWEEP_CONCURRENCY) {
+          const chunk = due.slice(start, start + SWEEP_CONCURRENCY);
+          const outcomes = await Promise.all(chunk.map((ref) => run(ref.scope, ref.id, null)));
+          for (const outcome of outcomes) {
+            if (outcome.isErr() && outcome.error.code !== "not_found") return err(outcome.error);
+            if (outcome.isOk() && outcome.value.changed && outcome.value.payment.status === "expired")
+              expired++;
+          }
         }
         return ok(expired);
       }),

@@ -13,7 +13,12 @@ export interface StoredPayment {
 
 /** A domain event as read back from a store's outbox, with its commit-order sequence number. */
 export interface StoredEvent {
-  /** Strictly increasing in commit order across the whole store; never reused. */
+  /**
+   * Strictly increasing across the whole store and never reused. Sequence order is commit order for the
+   * events of one payment and for writes that did not overlap in time; a reader paging by
+   * `sequence > after` never misses a committed event (a store must not let an event become readable
+   * with a smaller sequence than one already read).
+   */
   readonly sequence: number;
   readonly event: DomainEvent;
 }
@@ -46,6 +51,8 @@ export interface PaymentStore {
    * Replaces the payment with `next` only if its stored version is `expectedVersion`, and appends
    * `events` in the same atomic write. Returns `false`, writing nothing, when the version differs or the
    * payment does not exist in `scope`. `next.version` is always `expectedVersion + 1`.
+   * Core never changes a payment's `id`, `kind`, `expiresAt` or `createdAt` after `insert`, so a store
+   * may copy them into indexed columns at insert only (the SQL stores do).
    */
   compareAndSwap(
     scope: Scope,

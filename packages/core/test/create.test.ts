@@ -241,3 +241,21 @@ describe("expireDue and the outbox", () => {
     expect((await links.view(SCOPE, p.id))._unsafeUnwrap()).toEqual(paid);
   });
 });
+
+test("default ids sort by creation time and differ in 96 random bits", async () => {
+  const { randomIds } = await import("../src/ids.js");
+  const first = randomIds.paymentId();
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const later = Array.from({ length: 300 }, () => randomIds.eventId());
+  for (const id of [first, ...later]) expect(id).toMatch(/^(pay|evt)_[A-Za-z0-9_-]{24}$/);
+  // Ids made later sort after, comparing the part after the prefix (plain string order).
+  expect(first.slice(4) < later[0]!.slice(4)).toBe(true);
+  expect(new Set(later.map((id) => id.slice(12))).size).toBe(later.length);
+  // The time part is the millisecond, in an alphabet that sorts like the numbers it encodes.
+  const decode = (id: string) =>
+    [...id.slice(4, 12)].reduce(
+      (n, c) => n * 64 + "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz".indexOf(c),
+      0,
+    );
+  expect(Math.abs(decode(first) - Date.now())).toBeLessThan(5_000);
+});

@@ -3,7 +3,7 @@ import type { Clock, IdempotencyStore, PaymentLinks } from "@paylink/core";
 import type { Context } from "hono";
 import { type Authenticate, credentialOf } from "./auth.js";
 import { parseJsonObject, readBody } from "./body.js";
-import { httpError, httpErrorsMarkdown, isHttpError } from "./codes.js";
+import { type HttpError, httpError, httpErrorsMarkdown, isHttpError } from "./codes.js";
 import { dialectA, endpointsA } from "./dialect-a.js";
 import { dialectB, endpointsB } from "./dialect-b.js";
 import { DOCS_CSP, docsPage } from "./docs-page.js";
@@ -15,7 +15,7 @@ import {
   type Reply,
 } from "./idempotency.js";
 import { registerOpenApi } from "./openapi.js";
-import { DEFAULT_ID_PATTERN, type Dialect, type Endpoint } from "./pipeline.js";
+import { DEFAULT_ID_PATTERN, type Dialect, type Endpoint, type RawInput } from "./pipeline.js";
 
 /** Options of {@link createPaylinkApp}. */
 export interface PaylinkAppOptions {
@@ -57,6 +57,23 @@ const toResponse = (reply: Reply): Response =>
     headers: reply.headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...reply.headers },
   });
 
+/** The raw parts of a request for an endpoint's parser; the URL (for the query) is parsed only if asked for. */
+class RequestInput implements RawInput {
+  #url: URL | undefined;
+  constructor(
+    private readonly request: Request,
+    readonly body: Record<string, unknown>,
+    readonly params: Readonly<Record<string, string>>,
+  ) {}
+  get url(): URL {
+    this.#url ??= new URL(this.request.url);
+    return this.#url;
+  }
+  get query(): URLSearchParams {
+    return this.url.searchParams;
+  }
+}
+
 /** Store failures hidden inside an error object (core's `store_unavailable` carries them as `cause`). */
 const describe = (error: unknown): string => {
   if (error instanceof IdempotencyStoreError) return `idempotency store: ${describe(error.cause)}`;
@@ -81,7 +98,8 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
   const { links, authenticate, idempotency } = options;
   const docsBaseUrl = (options.docsBaseUrl ?? "").replace(/\/+$/, "");
   const bodyLimit = options.bodyLimitBytes ?? 64 * 1024;
-  const now = () => (options.clock ?? { now: () => new Date() }).now();
+  const clock = options.clock;
+  const now = clock === undefined ? () => new Date() : () => clock.now();
   const idPattern = options.idPattern ?? DEFAULT_ID_PATTERN;
   const report =
     options.onError ??
@@ -95,6 +113,13 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
   const dialectOf = (path: string) => (path === "/v1" || path.startsWith("/v1/") ? B : A);
 
   const app = new OpenAPIHono({ strict: true });
+
+  /** Formats what an endpoint answered: its reply, or its error in the dialect (reporting a hidden cause). */
+  const answer = (out: Reply | HttpError, dialect: Dialect, request: Request, path: string): Reply => {
+    if (!isHttpError(out)) return out;
+    if (out.cause !== undefined) report(out.cause, { method: request.method, path });
+    return dialect.error(out);
+  };
 
   /** Runs one endpoint: authenticate, authorize, read and parse, then (for POST) idempotency, then the work. */
   async function handle<I>(c: Context, dialect: Dialect, endpoint: Endpoint<I>): Promise<Response> {
@@ -121,43 +146,31 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
         const key = idempotencyKeyOf(request.headers);
         if (!key.ok) return toResponse(dialect.error(key.error));
         idempotencyKey = key.key;
-        const raw = await readBody(request, bodyLimit, isHttp1(c.env));
+        // Most writes (every cancel) have no body: then nothing is awaited.
+        let raw = readBody(request, bodyLimit, isHttp1(c.env));
+        if (raw instanceof Promise) raw = await raw;
         if (!raw.ok) return toResponse(dialect.error(raw.error));
         bodyText = raw.text;
         const parsed = parseJsonObject(bodyText, request.headers.get("content-type"), endpoint.bodyRequired);
         if (!parsed.ok) return toResponse(dialect.error(parsed.error));
         body = parsed.value;
       }
-      let url: URL | undefined;
-      const urlOf = () => {
-        url ??= new URL(request.url);
-        return url;
-      };
-      const input = endpoint.parse({
-        body,
-        get query() {
-          return urlOf().searchParams;
-        },
-        params: c.req.param() as Record<string, string>,
-      });
+      const parts = new RequestInput(request, body, c.req.param() as Record<string, string>);
+      const input = endpoint.parse(parts);
       if (!input.ok) return toResponse(dialect.error(input.error));
 
       const context = { scope, principal, now: now() };
-      const work = async (): Promise<Reply> => {
-        const out = await endpoint.run(context, input.value);
-        if (!isHttpError(out)) return out;
-        if (out.cause !== undefined) report(out.cause, { method: request.method, path });
-        return dialect.error(out);
-      };
-      if (idempotencyKey === undefined) return toResponse(await work());
-      const { pathname, search } = urlOf();
+      if (idempotencyKey === undefined) {
+        return toResponse(answer(await endpoint.run(context, input.value), dialect, request, path));
+      }
+      const { pathname, search } = parts.url;
       const outcome = await idempotent(
         idempotency,
         scope,
         idempotencyKey,
         fingerprintOf(request.method, pathname + search, bodyText),
         context.now,
-        work,
+        async () => answer(await endpoint.run(context, input.value), dialect, request, path),
         (error) => report(error, { method: request.method, path }),
       );
       return toResponse(isHttpError(outcome) ? dialect.error(outcome) : outcome);
@@ -173,32 +186,33 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
     }
   }
 
+  type Handler = (c: Context) => Response | Promise<Response>;
+  /** Path → method → handler. Each path gets ONE Hono route (see below). */
+  const paths = new Map<string, Map<string, Handler>>();
+  const route = (method: "GET" | "POST", path: string, handler: Handler) => {
+    const methods = paths.get(path) ?? new Map<string, Handler>();
+    methods.set(method, handler);
+    paths.set(path, methods);
+  };
+  const endpoint = <I>(method: "GET" | "POST", path: string, dialect: Dialect, e: Endpoint<I>) =>
+    route(method, path, (c) => handle(c, dialect, e));
+
   const a = endpointsA(links, idPattern);
   const b = endpointsB(links, idPattern);
-  const routes: { path: string; method: "GET" | "POST"; dialect: Dialect; endpoint: Endpoint<never> }[] = [
-    { path: "/payments/:id/cancel", method: "POST", dialect: A, endpoint: a.cancel as Endpoint<never> },
-    { path: "/payments/:id", method: "GET", dialect: A, endpoint: a.retrieve as Endpoint<never> },
-    { path: "/payments", method: "POST", dialect: A, endpoint: a.create as Endpoint<never> },
-    { path: "/payments", method: "GET", dialect: A, endpoint: a.list as Endpoint<never> },
-    {
-      path: "/v1/payment-links/:id/cancellation",
-      method: "POST",
-      dialect: B,
-      endpoint: b.cancel as Endpoint<never>,
-    },
-    { path: "/v1/payment-links/:id", method: "GET", dialect: B, endpoint: b.retrieve as Endpoint<never> },
-    { path: "/v1/payment-links", method: "POST", dialect: B, endpoint: b.create as Endpoint<never> },
-  ];
-  for (const route of routes) {
-    app.on(route.method, route.path, (c) => handle(c, route.dialect, route.endpoint));
-  }
+  endpoint("POST", "/payments/:id/cancel", A, a.cancel);
+  endpoint("GET", "/payments/:id", A, a.retrieve);
+  endpoint("POST", "/payments", A, a.create);
+  endpoint("GET", "/payments", A, a.list);
+  endpoint("POST", "/v1/payment-links/:id/cancellation", B, b.cancel);
+  endpoint("GET", "/v1/payment-links/:id", B, b.retrieve);
+  endpoint("POST", "/v1/payment-links", B, b.create);
 
   // Documentation: the OpenAPI 3.1 document (generated once from the zod schemas), the reference page and
   // the error catalogue that `doc_url` points at.
   registerOpenApi(app.openAPIRegistry);
   const title = options.title ?? "Paylink API";
   let document: string | undefined;
-  app.get("/openapi.json", (c) => {
+  route("GET", "/openapi.json", (c) => {
     document ??= JSON.stringify(
       app.getOpenAPI31Document({
         openapi: "3.1.0",
@@ -213,7 +227,7 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
     return c.body(document, 200, { "content-type": "application/json; charset=utf-8" });
   });
   const page = docsPage(title);
-  app.get("/docs", (c) =>
+  route("GET", "/docs", (c) =>
     c.body(page, 200, {
       "content-type": "text/html; charset=utf-8",
       "content-security-policy": DOCS_CSP,
@@ -222,19 +236,22 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
     }),
   );
   const errorsMd = `# Errors\n\n${httpErrorsMarkdown()}`;
-  app.get("/docs/errors.md", (c) =>
+  route("GET", "/docs/errors.md", (c) =>
     c.body(errorsMd, 200, { "content-type": "text/markdown; charset=utf-8" }),
   );
 
-  // A known path with another method: 405 with `Allow`, in the path's dialect.
-  const allowed = new Map<string, string[]>();
-  for (const route of routes) allowed.set(route.path, [...(allowed.get(route.path) ?? []), route.method]);
-  for (const path of ["/openapi.json", "/docs", "/docs/errors.md"]) allowed.set(path, ["GET"]);
-  for (const [path, methods] of allowed) {
-    const allow = [...methods, ...(methods.includes("GET") ? ["HEAD"] : [])].join(", ");
+  // One Hono route per path, whatever the method: it runs the path's handler for the method (HEAD runs
+  // GET's, as in Hono), or answers 405 with `Allow` in the path's dialect. A single matching handler keeps
+  // Hono on its direct path (no middleware composition for every request).
+  for (const [path, methods] of paths) {
+    const names = [...methods.keys()];
+    const allow = [...names, ...(methods.has("GET") ? ["HEAD"] : [])].join(", ");
     app.all(path, (c) => {
+      const method = c.req.method;
+      const handler = methods.get(method === "HEAD" ? "GET" : method);
+      if (handler !== undefined) return handler(c);
       const reply = dialectOf(c.req.path).error(
-        httpError("method_not_allowed", `${c.req.method} is not allowed here; use ${methods.join(" or ")}.`),
+        httpError("method_not_allowed", `${method} is not allowed here; use ${names.join(" or ")}.`),
       );
       return toResponse({ ...reply, headers: { ...reply.headers, Allow: allow } });
     });

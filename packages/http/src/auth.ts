@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import * as crypto from "node:crypto";
 import { type HttpError, httpError } from "./codes.js";
 
 /** Who an API key belongs to, and what it may do. */
@@ -15,7 +15,12 @@ export interface Principal {
  */
 export type Authenticate = (key: string) => Promise<Principal | undefined>;
 
-const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest();
+// `crypto.hash` (Node ≥ 20.12) hashes in one call, about twice as fast as `createHash` for a short key.
+const oneShot = (crypto as { hash?: typeof crypto.hash }).hash;
+const sha256: (text: string) => Buffer =
+  typeof oneShot === "function"
+    ? (text) => oneShot("sha256", text, "buffer")
+    : (text) => crypto.createHash("sha256").update(text, "utf8").digest();
 
 /**
  * An {@link Authenticate} over a fixed table of keys. Keys are kept only as SHA-256 hashes and compared
@@ -34,7 +39,7 @@ export function staticKeys(keys: Readonly<Record<string, Principal>>): Authentic
     const hash = sha256(key);
     let found: Principal | undefined;
     for (const entry of entries) {
-      if (timingSafeEqual(entry.hash, hash)) found = entry.principal;
+      if (crypto.timingSafeEqual(entry.hash, hash)) found = entry.principal;
     }
     return found;
   };

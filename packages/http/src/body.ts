@@ -4,6 +4,9 @@ import { type HttpError, httpError, type Issue } from "./codes.js";
 /** The raw body of a request, read with a size limit. `text` is "" for no body. */
 export type RawBody = { ok: true; text: string } | { ok: false; error: HttpError };
 
+/** No body. */
+const EMPTY: RawBody = Object.freeze({ ok: true as const, text: "" });
+
 const tooLarge = (limit: number) =>
   httpError("body_too_large", `The request body is larger than ${limit} bytes.`);
 
@@ -15,34 +18,47 @@ const tooLarge = (limit: number) =>
  * exists only with `Content-Length` or `Transfer-Encoding` and never exceeds its `Content-Length`: then a
  * bodiless POST is not read at all and a sized body is read in one call, which spares the adapter from
  * building a stream. Otherwise (fetch `Request`s of any origin) the body stream is read and counted.
+ * Answers synchronously when nothing needs reading (no body, or a header that refuses it).
  */
-export async function readBody(request: Request, limit: number, framedByHeaders = false): Promise<RawBody> {
+export function readBody(
+  request: Request,
+  limit: number,
+  framedByHeaders = false,
+): RawBody | Promise<RawBody> {
   const declared = request.headers.get("content-length");
-  let sized = false;
   if (declared !== null) {
     if (!/^\d{1,16}$/.test(declared.trim())) {
       return { ok: false, error: httpError("body_invalid", "The Content-Length header is not a number.") };
     }
     const length = Number(declared.trim());
     if (length > limit) return { ok: false, error: tooLarge(limit) };
-    if (length === 0) return { ok: true, text: "" };
-    sized = true;
-  } else if (framedByHeaders && request.headers.get("transfer-encoding") === null) {
-    return { ok: true, text: "" };
+    if (length === 0) return EMPTY;
+    return framedByHeaders ? readSized(request, limit) : readStreamed(request, limit);
   }
+  if (framedByHeaders && request.headers.get("transfer-encoding") === null) return EMPTY;
+  return readStreamed(request, limit);
+}
+
+/** A body of known size over HTTP/1.x, read in one call. */
+async function readSized(request: Request, limit: number): Promise<RawBody> {
   let bytes: Uint8Array;
-  if (sized && framedByHeaders) {
-    try {
-      bytes = new Uint8Array(await request.arrayBuffer());
-    } catch {
-      return { ok: false, error: httpError("body_invalid", "The request body could not be read.") };
-    }
-    if (bytes.byteLength > limit) return { ok: false, error: tooLarge(limit) };
-  } else {
-    const streamed = await readStream(request.body, limit);
-    if (!(streamed instanceof Uint8Array)) return { ok: false, error: streamed };
-    bytes = streamed;
+  try {
+    bytes = new Uint8Array(await request.arrayBuffer());
+  } catch {
+    return { ok: false, error: httpError("body_invalid", "The request body could not be read.") };
   }
+  if (bytes.byteLength > limit) return { ok: false, error: tooLarge(limit) };
+  return decode(bytes);
+}
+
+/** A body read from its stream, counting. */
+async function readStreamed(request: Request, limit: number): Promise<RawBody> {
+  const streamed = await readStream(request.body, limit);
+  if (!(streamed instanceof Uint8Array)) return { ok: false, error: streamed };
+  return decode(streamed);
+}
+
+function decode(bytes: Uint8Array): RawBody {
   try {
     return { ok: true, text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes) };
   } catch {

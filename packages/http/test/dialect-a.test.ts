@@ -1,6 +1,6 @@
 import { ErrorA, PaymentA, PaymentEnvelopeA, PaymentListA } from "@paylink/http";
 import { describe, expect, it } from "vitest";
-import { DOCS, ERROR_A_KEYS, KEYS, SEED_000_FIELDS, type Setup, setup } from "./helpers.js";
+import { DOCS, ERROR_A_KEYS, KEYS, SCOPE, SEED_000_FIELDS, type Setup, setup } from "./helpers.js";
 
 async function expectError(response: Response, status: number, code: string, param?: string | null) {
   expect(response.status).toBe(status);
@@ -314,5 +314,29 @@ describe("dialect A — create, get, list", () => {
     expect((await s.send("PUT", "/payments")).headers.get("allow")).toBe("POST, GET, HEAD");
     await expectError(await s.send("GET", "/nothing/here"), 404, "route_missing");
     await expectError(await s.send("GET", "/payments/pay_1/cancel/extra"), 404, "route_missing");
+  });
+
+  it("HEAD is answered as GET where GET exists, 405 elsewhere; dialect B's paths answer 405 in dialect B", async () => {
+    const s = setup();
+    const ids = await s.seed();
+    const head = await s.send("HEAD", `/payments/${ids.pending}`);
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe("");
+    expect((await s.send("HEAD", "/openapi.json", { key: null })).status).toBe(200);
+    const cancel = await s.send("HEAD", `/payments/${ids.pending}/cancel`);
+    expect(cancel.status).toBe(405);
+    expect(cancel.headers.get("allow")).toBe("POST");
+    const get = await s.send("GET", `/payments/${ids.pending}/cancel`);
+    await expectError(get, 405, "method_not_allowed");
+    expect(get.headers.get("allow")).toBe("POST");
+    const b = await s.send("PATCH", `/v1/payment-links/${ids.pending}/cancellation`, { bearer: KEYS.rw });
+    expect(b.status).toBe(405);
+    expect(b.headers.get("allow")).toBe("POST");
+    expect(await b.json()).toEqual({
+      code: "method_not_allowed",
+      message: "PATCH is not allowed here; use POST.",
+    });
+    // Nothing was canceled on the way.
+    expect((await s.links.get(SCOPE, ids.pending))._unsafeUnwrap().status).toBe("pending");
   });
 });

@@ -145,18 +145,22 @@ function toIdempotencyRecord(row: KeyRow): IdempotencyRecord {
  *
  * Guarantees:
  * - **compare-and-swap**: a write is one SQL statement, so one round trip and one transaction: the
- *   conditional `UPDATE … WHERE id AND scope AND version = expected` and, in data-modifying CTEs of the
+ *   conditional `UPDATE … WHERE id AND scope AND version = expected` (a data-modifying CTE) and, in the
  *   same statement, its events, inserted only if that UPDATE matched a row. A state change and its
  *   events commit together or not at all. `insert` is likewise one statement. The statement runs with
  *   READ COMMITTED semantics: should the pool's sessions default to a stricter isolation level and the
  *   statement fail with a serialization failure (which writes nothing), the write is run again inside
  *   an explicit READ COMMITTED transaction.
- * - **outbox order**: every statement that writes events takes a transaction-level advisory lock
- *   before drawing sequence numbers and keeps it until COMMIT, so sequences become visible in commit
- *   order: a reader paging with `sequence > after` never skips an event that commits later with a
- *   smaller sequence. Every committed event is returned, in sequence order, exactly once to a reader
- *   that pages by the last sequence it saw; a publisher that crashes between publishing and saving its
- *   cursor publishes again, so delivery is at least once and consumers dedupe by event id.
+ * - **outbox order**: every statement that writes events takes a transaction-level advisory lock in
+ *   SHARED mode before drawing sequence numbers and keeps it until COMMIT; `readEvents` takes the same
+ *   lock EXCLUSIVE before it reads, so it waits for every write that has drawn a sequence to commit or
+ *   roll back, and sees them all: a reader paging with `sequence > after` never skips an event that
+ *   commits later with a smaller sequence. Every committed event is returned, in sequence order,
+ *   exactly once to a reader that pages by the last sequence it saw; a publisher that crashes between
+ *   publishing and saving its cursor publishes again, so delivery is at least once and consumers dedupe
+ *   by event id. Sequence order is commit order for the events of one payment and for any two writes
+ *   of which one committed before the other began; only writes in flight at the same time (whose
+ *   commit order is a race) may be numbered in the other order. Writers never wait for each other.
  * - **errors**: every method rejects with a {@link PostgresStoreError} whose message is a fixed string
  *   (never the driver's text); the driver's error is its `cause`. Clients are always released, a failed
  *   statement writes nothing, and a failed transaction is rolled back.
@@ -247,8 +251,31 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     values,
   });
 
-  /** The events as one JSON array, the last parameter of the statements that append them. */
-  const eventsParameter = (events: readonly DomainEvent[]) => JSON.stringify(events);
+  /**
+   * The statement that writes `values` (the payment's) and appends `events`: `withEvent` and the event's
+   * JSON and columns for exactly one, `withEvents` and the events as one JSON array for more.
+   */
+  const writeWithEvents = (
+    withEvent: PreparedStatement,
+    withEvents: PreparedStatement,
+    values: unknown[],
+    events: readonly DomainEvent[],
+  ) => {
+    if (events.length === 1) {
+      const event = events[0]!;
+      return write(withEvent, [
+        ...values,
+        ...outboxLock,
+        JSON.stringify(event),
+        event.id,
+        event.paymentId,
+        event.accountId,
+        event.livemode,
+        event.type,
+      ]);
+    }
+    return write(withEvents, [...values, ...outboxLock, JSON.stringify(events)]);
+  };
 
   const paymentColumns = (payment: Payment) =>
     [payment.status, payment.expiresAt, payment.createdAt] as const satisfies readonly unknown[];
@@ -276,7 +303,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         ];
         // `false` when the id exists (in any scope): then nothing is written, events included.
         if (events.length === 0) return write(sql.insert, values);
-        return write(sql.insertWithEvents, [...values, ...outboxLock, eventsParameter(events)]);
+        return writeWithEvents(sql.insertWithEvent, sql.insertWithEvents, values, events);
       }),
 
     compareAndSwap: (scope, next, expectedVersion, events) =>
@@ -294,7 +321,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         ];
         // `false` for a stale version, another scope or a missing payment: then nothing is written.
         if (events.length === 0) return write(sql.compareAndSwap, values);
-        return write(sql.compareAndSwapWithEvents, [...values, ...outboxLock, eventsParameter(events)]);
+        return writeWithEvents(sql.compareAndSwapWithEvent, sql.compareAndSwapWithEvents, values, events);
       }),
 
     findDue: (now, limit) =>
@@ -310,11 +337,19 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         if (after === Number.POSITIVE_INFINITY) return [];
         // Sequences are integers: `sequence > 2.5` is `sequence > 2`; NaN or negative reads from the start.
         const from = Number.isNaN(after) ? 0 : Math.max(0, Math.floor(after));
-        const result = await pool.query(prepared(sql.readEvents, [from, toLimit(limit)]));
+        // Writers draw sequences under the outbox lock in shared mode, and commit in any order. Taking it
+        // exclusive waits for every write that has drawn a sequence to end (and holds off new ones), so
+        // the read, a later statement with its own snapshot (READ COMMITTED), sees every committed event
+        // up to the largest sequence drawn: any event committing later gets a larger one. Four round
+        // trips, on the reader's side only; the lock is released at COMMIT, or with the connection.
+        let rows: EventRow[] = [];
+        await transaction(async (client) => {
+          await client.query(prepared(sql.readEventsLock, [...outboxLock]));
+          rows = (await client.query(prepared(sql.readEvents, [from, toLimit(limit)]))).rows as EventRow[];
+          return true;
+        });
         // int8 arrives as a string; sequences stay far below 2^53.
-        return (result.rows as EventRow[]).map(
-          (row): StoredEvent => ({ sequence: Number(row.sequence), event: row.event }),
-        );
+        return rows.map((row): StoredEvent => ({ sequence: Number(row.sequence), event: row.event }));
       }),
 
     list: (scope, { limit, startingAfter }) =>

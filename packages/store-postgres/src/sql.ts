@@ -59,9 +59,10 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX paylink_payments_due ON ${s}.paylink_payments (status, expires_at)`,
       // list: one scope, newest first, keyset-paged on (created_at, id).
       `CREATE INDEX paylink_payments_list ON ${s}.paylink_payments (account_id, livemode, created_at DESC, id DESC)`,
-      // `sequence` is drawn only while holding the outbox lock (see `appendEvents`), so it follows
-      // commit order. Identity rather than bigserial: nobody can insert a sequence by hand. Its CACHE
-      // must stay 1 (the default): cached blocks per session would hand out values out of order.
+      // `sequence` is drawn only while holding the outbox lock (see `appendEvents`), which readers
+      // wait out (see `readEventsLock`). Identity rather than bigserial: nobody can insert a sequence by
+      // hand. Its CACHE must stay 1 (the default): cached blocks per session would hand out values out
+      // of order.
       `CREATE TABLE ${s}.paylink_outbox (
         sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         event_id text NOT NULL UNIQUE,
@@ -104,7 +105,11 @@ export function lockKey(text: string): number {
 export const LOCK_NAMESPACE = {
   /** Held by `migrate()` for its whole transaction. */
   migrate: 0x504c4d31, // "PLM1"
-  /** Held from the outbox insert to COMMIT by every statement (transaction) that writes events. */
+  /**
+   * The outbox lock: held in SHARED mode from the outbox insert to COMMIT by every statement
+   * (transaction) that writes events, so writers never wait for each other; taken EXCLUSIVE by
+   * `readEvents` before it reads, which waits for every write that has drawn a sequence to end.
+   */
   outbox: 0x504c4f31, // "PLO1"
 } as const;
 
@@ -137,10 +142,16 @@ export interface Statements {
   readonly insert: PreparedStatement;
   /** {@link Statements.insert} and its events in one statement (parameters: insert's 8, lock key pair, events). */
   readonly insertWithEvents: PreparedStatement;
+  /** {@link Statements.insertWithEvents} for exactly one event (insert's 8, lock key pair, the event's 6). */
+  readonly insertWithEvent: PreparedStatement;
   readonly compareAndSwap: PreparedStatement;
   /** {@link Statements.compareAndSwap} and its events in one statement (its 9, lock key pair, events). */
   readonly compareAndSwapWithEvents: PreparedStatement;
+  /** {@link Statements.compareAndSwapWithEvents} for exactly one event (its 9, lock key pair, the event's 6). */
+  readonly compareAndSwapWithEvent: PreparedStatement;
   readonly findDue: string;
+  /** Taken by `readEvents`, in its READ COMMITTED transaction, before {@link Statements.readEvents}. */
+  readonly readEventsLock: PreparedStatement;
   readonly readEvents: PreparedStatement;
   readonly list: PreparedStatement;
   readonly listAfter: PreparedStatement;
@@ -153,30 +164,35 @@ export interface Statements {
 /**
  * The tail of a one-statement write: given a statement whose first CTE, `written`, is the payment's
  * INSERT or conditional UPDATE with `RETURNING 1`, appends the events (parameter number `events`: the
- * events as a JSON array, stored in array order) under the outbox lock (parameters `lock` and
- * `lock + 1`: the key pair), and answers one row when the payment was written, none when it was not.
- * One statement, so one round trip and one (autocommit) transaction: it writes the payment and all its
- * events, or nothing.
+ * events as a JSON array, stored in array order) under the outbox lock in SHARED mode (parameters
+ * `lock` and `lock + 1`: the key pair), and answers one row when the payment was written, none when it
+ * was not. One statement, so one round trip and one (autocommit) transaction: it writes the payment and
+ * all its events, or nothing.
  *
- * Why one statement keeps every guarantee of the former BEGIN / UPDATE / INSERT / COMMIT:
+ * Why readers never skip an event (see also `readEvents` in index.ts):
  * - **No write, no events, no lock.** `outbox_lock` reads `written`: when the payment row was not
  *   written it has no row, so the lock is never taken and the join in `appended` yields no event.
  * - **The lock before any sequence.** Sub-statements of a WITH run in no guaranteed order, so the lock
  *   is not left to a CTE of its own: `appended` draws its rows from a join with `outbox_lock`, which
- *   cannot yield a row before `pg_advisory_xact_lock` has returned, and `sequence` (the identity
- *   default) is computed on the join's output. The payment's row lock is already held by then (the
- *   lock reads `written`), and a lock holder waits for nothing but its own COMMIT, so the order cannot
- *   deadlock.
+ *   cannot yield a row before `pg_advisory_xact_lock_shared` has returned, and `sequence` (the
+ *   identity default) is computed on the join's output. The payment's row lock is already held by then
+ *   (the lock reads `written`), and a lock holder waits for nothing but its own COMMIT, so the order
+ *   cannot deadlock.
  * - **Held until the rows are visible.** It is a transaction-level lock, and the statement is its own
  *   transaction (or, in the store's READ COMMITTED fallback, the only statement of one): PostgreSQL
- *   releases it after COMMIT has made the rows visible. So sequences become visible in commit order.
+ *   releases it after COMMIT has made the rows visible (or after ROLLBACK).
+ * - **Writers share it, readers exclude it.** Shared mode lets any number of writers hold it at once,
+ *   so their commits (and WAL flushes) overlap instead of queueing one after the other. `readEvents`
+ *   takes it EXCLUSIVE first: granted only once no write holds it, that is, once every sequence drawn
+ *   so far belongs to a write that has ended, and holding it no write can draw another. Its read, a
+ *   later statement of its READ COMMITTED transaction with a fresh snapshot, therefore sees every
+ *   committed event with a sequence up to the largest drawn so far, and every later event gets a
+ *   larger sequence.
  * - **Events in order.** `WITH ORDINALITY` numbers the array's elements and `ORDER BY` feeds the insert
  *   in that order, so sequences follow the array.
  */
 function appendEvents(outbox: string, lock: number, events: number): string {
-  return `outbox_lock AS (
-      SELECT pg_advisory_xact_lock($${lock}::int4, $${lock + 1}::int4) AS locked FROM written
-    ),
+  return `${outboxLock(lock)},
     appended AS (
       INSERT INTO ${outbox} (event_id, payment_id, account_id, livemode, type, event)
       SELECT e.event ->> 'id', e.event ->> 'paymentId', e.event ->> 'accountId',
@@ -186,6 +202,28 @@ function appendEvents(outbox: string, lock: number, events: number): string {
       ORDER BY e.position
     )
     SELECT 1 FROM written`;
+}
+
+/** The `outbox_lock` CTE of {@link appendEvents} and {@link appendEvent}: one row once the lock is held. */
+function outboxLock(lock: number): string {
+  return `outbox_lock AS (
+      SELECT pg_advisory_xact_lock_shared($${lock}::int4, $${lock + 1}::int4) AS locked FROM written
+    )`;
+}
+
+/**
+ * {@link appendEvents} for exactly one event, the common case (a command announces one event): the
+ * event as JSON (parameter `event`) and its id, payment id, account id, livemode and type (the five
+ * parameters after it, read off the same event object), so that the database neither unpacks an array
+ * nor extracts fields from the JSON. The outbox INSERT is the statement's main query, with no CTE of
+ * its own and no final SELECT: it inserts one row exactly when the payment was written, so the
+ * statement's row count answers whether it was. Same lock, same join, same guarantees.
+ */
+function appendEvent(outbox: string, lock: number, event: number): string {
+  return `${outboxLock(lock)}
+    INSERT INTO ${outbox} (event_id, payment_id, account_id, livemode, type, event)
+    SELECT $${event + 1}, $${event + 2}, $${event + 3}, $${event + 4}::boolean, $${event + 5}, $${event}::jsonb
+    FROM outbox_lock`;
 }
 
 /** Builds the statements for `schema` (unquoted). */
@@ -225,16 +263,27 @@ export function statements(schema: string): Statements {
       `WITH written AS (${insert} RETURNING 1),
     ${appendEvents(outbox, 9, 11)}`,
     ),
+    insertWithEvent: preparedStatement(
+      "insert_event",
+      `WITH written AS (${insert} RETURNING 1),
+    ${appendEvent(outbox, 9, 11)}`,
+    ),
     compareAndSwap: preparedStatement("cas", compareAndSwap),
     compareAndSwapWithEvents: preparedStatement(
       "cas_events",
       `WITH written AS (${compareAndSwap} RETURNING 1),
     ${appendEvents(outbox, 10, 12)}`,
     ),
+    compareAndSwapWithEvent: preparedStatement(
+      "cas_event",
+      `WITH written AS (${compareAndSwap} RETURNING 1),
+    ${appendEvent(outbox, 10, 12)}`,
+    ),
     findDue: `SELECT id, account_id, livemode FROM ${payments}
       WHERE status = ANY($1::text[]) AND expires_at <= $2::timestamptz
       ORDER BY expires_at, id
       LIMIT $3`,
+    readEventsLock: preparedStatement("read_events_lock", "SELECT pg_advisory_xact_lock($1::int4, $2::int4)"),
     readEvents: preparedStatement(
       "read_events",
       `SELECT sequence, event FROM ${outbox} WHERE sequence > $1 ORDER BY sequence LIMIT $2`,

@@ -347,12 +347,14 @@ const settled = (promise: Promise<unknown>) =>
 const GATE = [0x54455354, 1] as const; // "TEST"
 
 test.skipIf(!onServer)(
-  `outbox: a write stalled between drawing its sequence and COMMIT holds back every later event-writing statement, so a reader never pages past it${suffix}`,
+  `outbox: a write stalled between drawing its sequence and COMMIT holds back no other write, and a reader waits for it instead of paging past it${suffix}`,
   async () => {
     const application = `paylink_gate_${process.pid}`;
+    const readerApplication = `paylink_gate_reader_${process.pid}`;
     const pool = await backend.pool(4, { application_name: application });
     const admin = await backend.pool(3);
-    onTestFinished(() => backend.end(pool, admin));
+    const readerPool = await backend.pool(1, { application_name: readerApplication });
+    onTestFinished(() => backend.end(pool, admin, readerPool));
     const { store, schema } = await freshStore(backend, pool);
     const s = pg.escapeIdentifier(schema);
     // Test-only: a BEFORE INSERT row trigger runs after the row's sequence was drawn and before COMMIT;
@@ -365,7 +367,7 @@ test.skipIf(!onServer)(
     await admin.query(
       `CREATE TRIGGER gate BEFORE INSERT ON ${s}.paylink_outbox FOR EACH ROW EXECUTE FUNCTION ${s}.gate()`,
     );
-    const reader = createPostgresStore({ pool: admin, schema });
+    const reader = createPostgresStore({ pool: readerPool, schema });
 
     const insertOne = async (prefix = "evt") => {
       const payment = samplePayment();
@@ -376,6 +378,13 @@ test.skipIf(!onServer)(
       const next = { ...payment, status: "viewed" as const };
       const event = eventOf(next, prefix);
       return { event, written: store.compareAndSwap(scope, { payment: next, version: 2 }, 1, [event]) };
+    };
+    const seen: string[] = [];
+    let after = 0;
+    const page = async () => {
+      const events = await reader.readEvents(after, 1000);
+      for (const stored of events) seen.push(stored.event.id);
+      if (events.length > 0) after = events.at(-1)!.sequence;
     };
 
     // Both statements, in both roles: the stalled one and the later one.
@@ -397,33 +406,33 @@ test.skipIf(!onServer)(
           "the first write stalls in the gate",
           async () => (await waitingOnAdvisory(admin, application)) === 1,
         );
+        // Writers share the outbox lock: the later write commits while the stalled one is in flight.
         const later = laterKind === "insert" ? await insertOne() : await swapOne(existing2.payment);
-        // With the outbox lock the later write waits for it; without, it commits at once.
-        await until(
-          "the later write waits for the outbox lock or commits",
-          async () => (await settled(later.written)) || (await waitingOnAdvisory(admin, application)) === 2,
-        );
+        expect(
+          await Promise.race([
+            later.written,
+            new Promise((resolve) => setTimeout(() => resolve("waited"), 5000)),
+          ]),
+          `the later ${laterKind} commits without waiting for the stalled ${stalledKind}`,
+        ).toBe(true);
 
-        // A publisher pages now, while the stalled write has drawn a sequence but not committed.
-        const seen: string[] = [];
-        let after = 0;
-        const page = async () => {
-          const events = await reader.readEvents(after, 1000);
-          for (const stored of events) seen.push(stored.event.id);
-          if (events.length > 0) after = events.at(-1)!.sequence;
-        };
-        await page();
-        expect(seen, `${laterKind} is not visible before the stalled ${stalledKind}`).not.toContain(
-          later.event.id,
+        // A publisher pages now, while the stalled write has drawn a sequence but not committed: it
+        // waits for that write to end rather than reading the later event past the stalled one's gap.
+        const reading = page();
+        await until(
+          "the reader waits for the stalled write",
+          async () => (await waitingOnAdvisory(admin, readerApplication)) === 1,
         );
+        expect(await settled(reading), "the reader has not read past the stalled write").toBe(false);
+        expect(seen).not.toContain(later.event.id);
 
         await gate.query("SELECT pg_advisory_unlock($1, $2)", [...GATE]);
         gateHeld = false;
         expect(await stalled.written).toBe(true);
-        expect(await later.written).toBe(true);
-        await page();
+        await reading;
         const committed = (await allEvents(admin, schema)).map((row) => row.event.id);
         expect(seen, "the publisher got every committed event, each once").toEqual(committed);
+        // The stalled write drew its sequence first, so its event comes first.
         expect(committed.slice(-2)).toEqual([stalled.event.id, later.event.id]);
       } finally {
         if (gateHeld) await gate.query("SELECT pg_advisory_unlock($1, $2)", [...GATE]).catch(() => {});

@@ -58,6 +58,39 @@ test("insert and compareAndSwap with 40 events each: stored in the given order, 
   await backend.dropSchema(schema);
 });
 
+test("insert and compareAndSwap with exactly one event (their one-event statements): one row, columns from the event", async () => {
+  const pool = await backend.pool(2);
+  const { store, schema } = await freshStore(backend, pool);
+  const probe = rawProbe(pool, schema);
+  const payment = samplePayment();
+  const created = eventOf(payment, "payment_link.created");
+  expect(await store.insert(scope, { payment, version: 1 }, [created])).toBe(true);
+  const viewed = { ...payment, status: "viewed" as const };
+  const swapped = eventOf(viewed);
+  expect(await store.compareAndSwap(scope, { payment: viewed, version: 2 }, 1, [swapped])).toBe(true);
+  // Stale: neither the payment nor the event is written.
+  expect(await store.compareAndSwap(scope, { payment: viewed, version: 2 }, 1, [eventOf(viewed)])).toBe(
+    false,
+  );
+
+  expect(await probe.events(scope, payment.id)).toEqual([created, swapped]);
+  const { rows: columns } = await pool.query(
+    `SELECT event_id, payment_id, account_id, livemode, type, event FROM ${pg.escapeIdentifier(schema)}.paylink_outbox
+     ORDER BY sequence`,
+  );
+  expect(columns).toEqual(
+    [created, swapped].map((event) => ({
+      event_id: event.id,
+      payment_id: event.paymentId,
+      account_id: event.accountId,
+      livemode: event.livemode,
+      type: event.type,
+      event,
+    })),
+  );
+  await backend.dropSchema(schema);
+});
+
 test("a write that does not happen writes no event: stale version, other scope, missing payment, existing id", async () => {
   const pool = await backend.pool(2);
   const { store, schema } = await freshStore(backend, pool);

@@ -34,6 +34,16 @@ export interface SqliteStoreOptions {
    * thread, as every better-sqlite3 call does; writes hold the lock for well under a millisecond.
    */
   readonly busyTimeoutMs?: number;
+  /**
+   * Group commit (default `true`): writes that arrive together (in the same turn of the event loop, e.g.
+   * concurrent commands or concurrent HTTP requests) are committed in one transaction, so they share one
+   * fsync. Each write is still its own compare-and-swap in its own savepoint (a failed one is undone
+   * alone), and each caller's promise resolves only after the shared commit, so a write that resolved is
+   * durable exactly as without grouping. `false` commits every write on its own.
+   */
+  readonly groupCommit?: boolean;
+  /** The most writes one group commit holds (default 512); more wait for the next transaction. */
+  readonly maxGroupSize?: number;
 }
 
 /**
@@ -77,6 +87,8 @@ interface Connection {
     record: IdempotencyRecord,
     expiredBefore: string,
   ) => IdempotencyRecord | undefined;
+  /** Inside a group commit: run each write in a savepoint of its own (`true`, the default) or bare. */
+  readonly isolateWrites: (on: boolean) => void;
 }
 
 interface KeyRow {
@@ -229,7 +241,7 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
   // Every write runs under BEGIN IMMEDIATE (`.immediate`): the write lock is taken before the first read,
   // so a transaction never has to upgrade a read snapshot to a write, which in WAL mode fails at once
   // with SQLITE_BUSY_SNAPSHOT instead of waiting. Any throw rolls the whole transaction back.
-  const insert = db.transaction((scope: Scope, record: StoredPayment, events: readonly DomainEvent[]) => {
+  const insert = (scope: Scope, record: StoredPayment, events: readonly DomainEvent[]) => {
     const p = record.payment;
     const { changes } = s.insert.run(
       p.id,
@@ -245,30 +257,30 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
     if (changes !== 1) return false;
     append(events);
     return true;
-  });
+  };
 
-  const compareAndSwap = db.transaction(
-    (scope: Scope, next: StoredPayment, expectedVersion: number, events: readonly DomainEvent[]) => {
-      const p = next.payment;
-      const { changes } = s.compareAndSwap.run(
-        p.kind,
-        p.status,
-        expiryMs(p.expiresAt),
-        p.createdAt,
-        next.version,
-        JSON.stringify(p),
-        p.id,
-        scope.accountId,
-        bit(scope.livemode),
-        expectedVersion,
-      );
-      // The version check and the write are one statement: a lost race changes no row and appends
-      // no event.
-      if (changes !== 1) return false;
-      append(events);
-      return true;
-    },
-  );
+  const compareAndSwap = (
+    scope: Scope,
+    next: StoredPayment,
+    expectedVersion: number,
+    events: readonly DomainEvent[],
+  ) => {
+    const p = next.payment;
+    const { changes } = s.compareAndSwap.run(
+      p.status,
+      next.version,
+      JSON.stringify(p),
+      p.id,
+      scope.accountId,
+      bit(scope.livemode),
+      expectedVersion,
+    );
+    // The version check and the write are one statement: a lost race changes no row and appends
+    // no event.
+    if (changes !== 1) return false;
+    append(events);
+    return true;
+  };
 
   // Pages are lists of JSON texts: pluck the one column.
   const listFirst = s.listFirst.pluck();
@@ -289,7 +301,7 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
     return rows.map((json) => JSON.parse(json as string) as Payment);
   });
 
-  const claim = db.transaction((scope: Scope, record: IdempotencyRecord, expiredBefore: string) => {
+  const claim = (scope: Scope, record: IdempotencyRecord, expiredBefore: string) => {
     const livemode = bit(scope.livemode);
     const existing = s.getKey.get(scope.accountId, livemode, record.key) as KeyRow | undefined;
     // Compared as strings in JavaScript, exactly as the memory store does.
@@ -304,13 +316,30 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
       record.createdAt,
     );
     return undefined;
-  });
+  };
 
+  // Each write three ways: alone, its own BEGIN IMMEDIATE transaction; inside a group commit, either
+  // bare (the fast path: the group's transaction is all the atomicity it needs) or, once a write of the
+  // group has failed, in a SAVEPOINT of its own (a better-sqlite3 transaction function called inside a
+  // transaction), so that a failing write is rolled back alone and the others are kept.
+  const tx = {
+    insert: db.transaction(insert),
+    compareAndSwap: db.transaction(compareAndSwap),
+    claim: db.transaction(claim),
+  };
+  let isolate = true;
+  const mode =
+    <A extends unknown[], R>(bare: (...args: A) => R, wrapped: Database.Transaction<(...args: A) => R>) =>
+    (...args: A): R =>
+      !db.inTransaction ? wrapped.immediate(...args) : isolate ? wrapped(...args) : bare(...args);
   return {
-    insert: (...args) => insert.immediate(...args),
-    compareAndSwap: (...args) => compareAndSwap.immediate(...args),
+    insert: mode(insert, tx.insert),
+    compareAndSwap: mode(compareAndSwap, tx.compareAndSwap),
     list: (...args) => list.deferred(...args),
-    claim: (...args) => claim.immediate(...args),
+    claim: mode(claim, tx.claim),
+    isolateWrites: (on) => {
+      isolate = on;
+    },
   };
 }
 
@@ -354,6 +383,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0 || busyTimeoutMs > 2 ** 31 - 1)
     throw new TypeError("createSqliteStore: `busyTimeoutMs` must be an integer number of milliseconds ≥ 0");
 
+  const groupCommit = options.groupCommit ?? true;
+  const maxGroupSize = options.maxGroupSize ?? 512;
+  if (!Number.isInteger(maxGroupSize) || maxGroupSize < 1)
+    throw new TypeError("createSqliteStore: `maxGroupSize` must be an integer ≥ 1");
+
   let connection: Connection | undefined;
   let closed = false;
 
@@ -375,6 +409,94 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     }
   };
 
+  /** A write waiting for the next group commit. */
+  interface Queued {
+    readonly work: (c: Connection) => unknown;
+    readonly resolve: (value: unknown) => void;
+    readonly reject: (error: unknown) => void;
+  }
+  const queue: Queued[] = [];
+  let flushScheduled = false;
+
+  // One group commit: BEGIN IMMEDIATE, every queued write in its own savepoint, COMMIT; then each caller
+  // is answered. Nothing is answered before the COMMIT returned: should the transaction fail as a whole
+  // (BEGIN busy, COMMIT's fsync failing, SQLite rolling back on a full disk), every write of the group
+  // rejects and none of them was written.
+  const flush = () => {
+    flushScheduled = false;
+    const group = queue.splice(0, maxGroupSize);
+    if (queue.length > 0) schedule();
+    if (group.length === 0) return;
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    let c: Connection;
+    try {
+      c = connect();
+    } catch (error) {
+      for (const write of group) write.reject(toStoreError(error, busyTimeoutMs));
+      return;
+    }
+    try {
+      if (group.length === 1) {
+        // Alone: the write's own transaction, no savepoint needed.
+        outcomes.push({ ok: true, value: group[0]!.work(c) });
+      } else {
+        c.s.begin.run();
+        try {
+          // The fast path: every write bare in the group's transaction.
+          c.isolateWrites(false);
+          for (const write of group) outcomes.push({ ok: true, value: write.work(c) });
+        } catch {
+          // A write failed, perhaps half done: undo the whole group and run it again, this time each
+          // write in its own savepoint. The writes only depend on the database, so the ones before the
+          // failure decide as they did.
+          c.isolateWrites(true);
+          outcomes.length = 0;
+          if (c.db.inTransaction) c.db.exec("ROLLBACK");
+          c.s.begin.run();
+          for (const write of group) {
+            try {
+              outcomes.push({ ok: true, value: write.work(c) });
+            } catch (error) {
+              // SQLite ended the transaction itself (it does on some I/O and full-disk errors): the
+              // writes before this one are gone too, so the group fails as a whole.
+              if (!c.db.inTransaction) throw error;
+              outcomes.push({ ok: false, value: error });
+            }
+          }
+        } finally {
+          c.isolateWrites(true);
+        }
+        c.s.commit.run();
+      }
+    } catch (error) {
+      if (c.db.inTransaction) c.db.exec("ROLLBACK");
+      for (const write of group) write.reject(toStoreError(error, busyTimeoutMs));
+      return;
+    }
+    group.forEach((write, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) write.resolve(outcome.value);
+      else write.reject(toStoreError(outcome.value, busyTimeoutMs));
+    });
+  };
+  // setImmediate, not a microtask: it runs once the current turn's callbacks (every request that arrived
+  // with this one, every command awaiting a read) have queued their writes.
+  const schedule = () => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(flush);
+  };
+
+  /** A write: committed with the others of its group (or alone, without group commit). */
+  const write = <T>(work: (c: Connection) => T): Promise<T> => {
+    if (!groupCommit) return use(work);
+    if (closed) return Promise.reject(new SqliteStoreError("closed", "the store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      schedule();
+    });
+  };
+
   try {
     connect();
   } catch {
@@ -393,9 +515,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
           ? undefined
           : { payment: JSON.parse(row.payment) as Payment, version: row.version };
       }),
-    insert: (scope, record, events) => use((c) => c.insert(scope, record, events)),
+    insert: (scope, record, events) => write((c) => c.insert(scope, record, events)),
     compareAndSwap: (scope, next, expectedVersion, events) =>
-      use((c) => c.compareAndSwap(scope, next, expectedVersion, events)),
+      write((c) => c.compareAndSwap(scope, next, expectedVersion, events)),
     findDue: (now, limit) =>
       use(({ s }): PaymentRef[] => {
         const nowMs = Date.parse(now);
@@ -416,13 +538,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         return rows.map((row) => ({ sequence: row.sequence, event: JSON.parse(row.event) as DomainEvent }));
       }),
     list: (scope, { limit, startingAfter }) => use((c) => c.list(scope, sqlLimit(limit), startingAfter)),
-    claimIdempotencyKey: (scope, record, expiredBefore) => use((c) => c.claim(scope, record, expiredBefore)),
+    claimIdempotencyKey: (scope, record, expiredBefore) =>
+      write((c) => c.claim(scope, record, expiredBefore)),
     completeIdempotencyKey: (scope, key, response) =>
-      use(({ s }) => {
+      write(({ s }) => {
         s.completeKey.run(response.status, response.body, scope.accountId, bit(scope.livemode), key);
       }),
     releaseIdempotencyKey: (scope, key) =>
-      use(({ s }) => {
+      write(({ s }) => {
         s.releaseKey.run(scope.accountId, bit(scope.livemode), key);
       }),
     migrate() {
@@ -433,6 +556,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       }
     },
     close() {
+      // Writes still waiting for their group commit are committed first: nothing accepted is dropped.
+      while (queue.length > 0 && !closed) flush();
       closed = true;
       const open = connection;
       connection = undefined;

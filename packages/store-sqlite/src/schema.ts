@@ -105,8 +105,10 @@ export const SQL = {
   // 0 changes, and the insert of events is then skipped in the same transaction.
   insert: `INSERT INTO payments (id, account_id, livemode, kind, status, expires_at, created_at, version, payment)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-  compareAndSwap: `UPDATE payments
-    SET kind = ?, status = ?, expires_at = ?, created_at = ?, version = ?, payment = ?
+  // Only the columns a transition can change: kind, expires_at and created_at are fixed at creation
+  // (the machine never changes them), and leaving them out of SET spares SQLite rewriting the
+  // `payments_list` index entry on every write.
+  compareAndSwap: `UPDATE payments SET status = ?, version = ?, payment = ?
     WHERE id = ? AND account_id = ? AND livemode = ? AND version = ?`,
   appendEvent: `INSERT INTO outbox (event_id, payment_id, account_id, livemode, type, event)
     VALUES (?, ?, ?, ?, ?, ?)`,
@@ -125,4 +127,7 @@ export const SQL = {
   completeKey: `UPDATE idempotency_keys SET response_status = ?, response_body = ?
     WHERE account_id = ? AND livemode = ? AND key = ?`,
   releaseKey: "DELETE FROM idempotency_keys WHERE account_id = ? AND livemode = ? AND key = ?",
+  // A group commit's transaction (see `groupCommit` in the store's options).
+  begin: "BEGIN IMMEDIATE",
+  commit: "COMMIT",
 } as const;
