@@ -86,6 +86,12 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    version: 2,
+    name: "drop the outbox index by payment",
+    // No query of the store reads the outbox by payment, and every event write paid for this index.
+    statements: (s) => [`DROP INDEX IF EXISTS ${s}.paylink_outbox_payment`],
+  },
 ];
 
 /**

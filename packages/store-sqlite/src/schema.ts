@@ -68,6 +68,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT, WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: "drop the outbox index by payment",
+    // No query of the store reads the outbox by payment, and every event write paid for this index: one
+    // more B-tree page per commit (measured: 5% of a lone cancel, see docs/benchmarks.md).
+    sql: "DROP INDEX IF EXISTS outbox_payment;",
+  },
 ];
 
 /** The newest schema version this package writes. */
