@@ -137,19 +137,21 @@ export function formatRatio(ratio: number): string {
 /** The report as a Markdown table (the one docs/benchmarks.md shows). */
 export function table(rows: readonly BenchRow[], skipped: readonly string[] = []): string {
   const lines = [
-    "| benchmark | Paylink | baseline | ratio (median) | min–max | target | met |",
-    "|---|---|---|---|---|---|---|",
+    "| benchmark | Paylink | baseline | ratio (median) | min–max | target | met | notes |",
+    "|---|---|---|---|---|---|---|---|",
   ];
   for (const r of rows) {
-    const extra = r.extra
-      ? ` (${Object.entries(r.extra)
+    const notes = r.extra
+      ? Object.entries(r.extra)
           .map(([k, v]) => `${k} ${v}`)
-          .join(", ")})`
+          .join(", ")
       : "";
+    const target = r.target === undefined ? "—" : `≥ ${formatRatio(r.target)}×`;
+    const met = r.target === undefined ? "—" : r.ratio >= r.target ? "yes" : "**no**";
     lines.push(
-      `| ${r.name} | ${r.subject}: ${formatOps(r.opsPerSec)} | ${r.baselineName}: ${formatOps(r.baseline)}${extra} | ${formatRatio(r.ratio)}× | ${formatRatio(r.min)}–${formatRatio(r.max)} | ${r.target === undefined ? "—" : `≥ ${r.target.toFixed(2)}×`} | ${r.target === undefined ? "—" : r.ratio >= r.target ? "yes" : "**no**"} |`,
+      `| ${r.name} | ${r.subject}: ${formatOps(r.opsPerSec)} | ${r.baselineName}: ${formatOps(r.baseline)} | ${formatRatio(r.ratio)}× | ${formatRatio(r.min)}–${formatRatio(r.max)} | ${target} | ${met} | ${notes} |`,
     );
   }
-  for (const reason of skipped) lines.push(`| skipped: ${reason} | | | | | | |`);
+  for (const reason of skipped) lines.push(`| skipped: ${reason} | | | | | | | |`);
   return lines.join("\n");
 }
