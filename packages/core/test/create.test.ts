@@ -203,6 +203,24 @@ describe("expireDue and the outbox", () => {
     expect((await links.expireDue(0))._unsafeUnwrapErr().code).toBe("invalid_request");
   });
 
+  test("expireDue sweeps more links than it runs at once, each exactly once, racing commands included", async () => {
+    const { links, clock } = setup();
+    const ids: string[] = [];
+    for (let i = 0; i < 600; i++)
+      ids.push((await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap().id);
+    clock.advance(2 * 3_600_000);
+    // A cancel racing the sweep sees the due expiry first: payment_not_cancelable, never canceled.
+    const [swept, raced] = await Promise.all([links.expireDue(1000), links.cancel(SCOPE, ids[599]!)]);
+    expect(raced._unsafeUnwrapErr().code).toBe("payment_not_cancelable");
+    // The racing cancel may have applied the lazy expiry of ids[599] itself: then the sweep did 599.
+    expect([599, 600]).toContain(swept._unsafeUnwrap());
+    const page = (await links.events({ limit: 2000 }))._unsafeUnwrap();
+    const expired = page.filter((e) => e.event.type === "payment_link.expired").map((e) => e.event.paymentId);
+    expect(new Set(expired)).toEqual(new Set(ids));
+    expect(expired).toHaveLength(600);
+    expect((await links.expireDue(1000))._unsafeUnwrap()).toBe(0);
+  });
+
   test("a late payment on a canceled link keeps it canceled and is recorded as an event", async () => {
     const { links, clock } = setup();
     const p = (await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap();

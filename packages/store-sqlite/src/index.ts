@@ -358,15 +358,17 @@ function toRecord(row: KeyRow): IdempotencyRecord {
  *
  * - WAL journal with `synchronous = FULL`: a write that resolved is on disk, through a killed process or a
  *   power cut; readers never wait for writers.
- * - Several processes may share the file: every write is one `BEGIN IMMEDIATE` transaction, and a writer
- *   waits up to `busyTimeoutMs` for another's lock instead of failing. A transition and its outbox events
- *   commit together or not at all.
+ * - Several processes may share the file: every write runs in a `BEGIN IMMEDIATE` transaction, and a
+ *   writer waits up to `busyTimeoutMs` for another's lock instead of failing. A transition and its outbox
+ *   events commit together or not at all.
+ * - Group commit (`groupCommit`, default on): writes arriving in the same event-loop turn share one
+ *   transaction and one fsync; each is still its own compare-and-swap, answered after the commit.
  * - The schema is versioned in `paylink_schema_migrations` and migrated on open (see {@link SqliteStore.migrate}).
  * - A bad file never throws here: the file is opened now if it can be, else on the next call, and until
  *   then every method rejects with a {@link SqliteStoreError} saying what is wrong (not a SQLite file, not
  *   a Paylink database, corrupt, read-only, disk full, locked, closed).
  *
- * @throws {TypeError} only for invalid options (a missing filename, a negative timeout).
+ * @throws {TypeError} only for invalid options (a missing filename, a negative timeout, a group size < 1).
  * @example
  * import { createPaymentLinks } from "@paylink/core";
  * import { createSqliteStore } from "@paylink/store-sqlite";
@@ -418,8 +420,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const queue: Queued[] = [];
   let flushScheduled = false;
 
-  // One group commit: BEGIN IMMEDIATE, every queued write in its own savepoint, COMMIT; then each caller
-  // is answered. Nothing is answered before the COMMIT returned: should the transaction fail as a whole
+  // One group commit: BEGIN IMMEDIATE, every queued write (bare, or each in its own savepoint once one
+  // has failed), COMMIT; then each caller is answered. Nothing is answered before the COMMIT returned: should the transaction fail as a whole
   // (BEGIN busy, COMMIT's fsync failing, SQLite rolling back on a full disk), every write of the group
   // rejects and none of them was written.
   const flush = () => {
