@@ -1,7 +1,8 @@
 /**
  * A cancel through Paylink on PostgreSQL (`createPaymentLinks` + `@paylink/store-postgres`: the read, the
- * decision, then one statement holding the conditional UPDATE and the outbox insert; two round trips in
- * all) next to the raw floor of a hand-written compare-and-swap: one named prepared
+ * decision, then one statement holding the conditional UPDATE and the outbox insert: two round trips
+ * for a lone cancel, fewer when cancels run together, since the store reads the `get`s of one turn in
+ * one statement) next to the raw floor of a hand-written compare-and-swap: one named prepared
  * `UPDATE paylink_payments SET status = $1, version = $2, payment = $3 WHERE id = $4 AND version = $5`
  * (one round trip) writing a payment JSON of the real size, serialized once outside the timed part,
  * tracking each row's version. Like a cancel, every baseline UPDATE changes the row's status (pending to
@@ -20,7 +21,8 @@
  * inside the measured calls (slower, never faster) and the count is printed.
  *
  * The store is given the pool through a thin wrapper counting its statements, so the row also reports
- * the round trips one cancel took (`queries/cancel`).
+ * the statements one cancel took (`statements/cancel`; at 16 callers the reads of one turn are one
+ * statement, see the store's batched `get`).
  *
  * Needs `PAYLINK_PG_URL`; without it, or with the server not answering, the module measures nothing and
  * says why.
@@ -204,7 +206,10 @@ export async function run(): Promise<BenchModuleResult> {
       return create();
     };
     let cancels = 0;
-    const queriesBefore = storeQueries;
+    // Statements per cancel, per row (tinybench's warmup calls included: they are cancels too).
+    const perCancel = (queries: number, count: number) =>
+      toppedUp > 0 ? "n/a" : (queries / count).toFixed(2);
+    let mark = { queries: storeQueries, cancels };
 
     const one = await compare(
       "cancel on PostgreSQL, 1 caller",
@@ -221,6 +226,8 @@ export async function run(): Promise<BenchModuleResult> {
       },
       { rounds: ROUNDS, timeMs: TIME_MS, unit: "cancel" },
     );
+    const oneQueries = perCancel(storeQueries - mark.queries, cancels - mark.cancels);
+    mark = { queries: storeQueries, cancels };
     const many = await compare(
       `cancel on PostgreSQL, ${CALLERS} concurrent callers`,
       {
@@ -243,13 +250,16 @@ export async function run(): Promise<BenchModuleResult> {
       },
       { rounds: ROUNDS, timeMs: TIME_MS, unit: "cancel", target: 0.5 },
     );
-    const perCancel = toppedUp > 0 ? "n/a" : ((storeQueries - queriesBefore) / cancels).toFixed(2);
+    const manyQueries = perCancel(storeQueries - mark.queries, cancels - mark.cancels);
     console.log(
       `bench/postgres.ts: ${cancels} cancels measured, ${single.length + batched.length} links left over` +
         (toppedUp > 0 ? `, ${toppedUp} created inside measured calls (raise the margin)` : ""),
     );
-    const withQueries = (row: BenchRow): BenchRow => ({ ...row, extra: { "queries/cancel": perCancel } });
-    return { rows: [withQueries(one), withQueries(many)] };
+    const withQueries = (row: BenchRow, queries: string): BenchRow => ({
+      ...row,
+      extra: { "statements/cancel": queries },
+    });
+    return { rows: [withQueries(one, oneQueries), withQueries(many, manyQueries)] };
   } finally {
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
     await pool.end();

@@ -13,6 +13,7 @@ import {
   type PaymentStore,
   type Scope,
   type StoredEvent,
+  type StoredPayment,
 } from "@paylink/core";
 import {
   isConnectionLost,
@@ -112,6 +113,18 @@ function toLimit(limit: number): number | null {
 interface PaymentRow {
   readonly payment: Payment;
   readonly version: number;
+}
+interface ScopedPaymentRow extends PaymentRow {
+  readonly id: string;
+  readonly account_id: string;
+  readonly livemode: boolean;
+}
+/** A `get` waiting for the next batch of reads. */
+interface PendingGet {
+  readonly scope: Scope;
+  readonly id: string;
+  readonly resolve: (record: StoredPayment | undefined) => void;
+  readonly reject: (error: unknown) => void;
 }
 interface DueRow {
   readonly id: string;
@@ -280,15 +293,63 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const paymentColumns = (payment: Payment) =>
     [payment.status, payment.expiresAt, payment.createdAt] as const satisfies readonly unknown[];
 
+  /** One read on its own: one round trip. */
+  const getOne = (scope: Scope, id: string) =>
+    guarded(async (): Promise<StoredPayment | undefined> => {
+      const result = await pool.query(prepared(sql.get, [id, scope.accountId, scope.livemode]));
+      const row = result.rows[0] as PaymentRow | undefined;
+      // jsonb is parsed afresh for every read, so callers always get their own copy.
+      return row === undefined ? undefined : { payment: row.payment, version: row.version };
+    });
+
+  // Reads that arrive in the same event-loop turn (concurrent commands, concurrent requests) are one
+  // query, `id = ANY($1)`: one round trip and one statement for all of them instead of one each. The scope
+  // is checked here, row by row, exactly as the single read's WHERE does. A read alone is the single
+  // statement, as before; the batch costs it one `setImmediate`.
+  let pendingGets: PendingGet[] = [];
+  const flushGets = () => {
+    const batch = pendingGets;
+    pendingGets = [];
+    if (batch.length === 1) {
+      const only = batch[0]!;
+      getOne(only.scope, only.id).then(only.resolve, only.reject);
+      return;
+    }
+    const ids = [...new Set(batch.map((pending) => pending.id))];
+    guarded(async () => (await pool.query(prepared(sql.getMany, [ids]))).rows as ScopedPaymentRow[]).then(
+      (rows) => {
+        const byId = new Map(rows.map((row) => [row.id, row]));
+        const handedOut = new Set<string>();
+        for (const pending of batch) {
+          const row = byId.get(pending.id);
+          if (
+            row === undefined ||
+            row.account_id !== pending.scope.accountId ||
+            row.livemode !== pending.scope.livemode
+          ) {
+            pending.resolve(undefined);
+            continue;
+          }
+          // Two reads of one id in a batch must not share an object: the second gets a copy.
+          const payment = handedOut.has(row.id) ? structuredClone(row.payment) : row.payment;
+          handedOut.add(row.id);
+          pending.resolve({ payment, version: row.version });
+        }
+      },
+      (error: unknown) => {
+        for (const pending of batch) pending.reject(error);
+      },
+    );
+  };
+
   return {
-    get: (scope, id) =>
-      guarded(async () => {
-        if (hasNul(id, scope.accountId)) return undefined;
-        const result = await pool.query(prepared(sql.get, [id, scope.accountId, scope.livemode]));
-        const row = result.rows[0] as PaymentRow | undefined;
-        // jsonb is parsed afresh for every read, so callers always get their own copy.
-        return row === undefined ? undefined : { payment: row.payment, version: row.version };
-      }),
+    get: (scope, id) => {
+      if (hasNul(id, scope.accountId)) return Promise.resolve(undefined);
+      return new Promise<StoredPayment | undefined>((resolve, reject) => {
+        if (pendingGets.length === 0) setImmediate(flushGets);
+        pendingGets.push({ scope, id, resolve, reject });
+      });
+    },
 
     insert: (scope, record, events) =>
       guarded(async () => {

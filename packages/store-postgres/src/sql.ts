@@ -145,6 +145,8 @@ export interface Statements {
   readonly recordMigration: string;
   readonly migrateLock: string;
   readonly get: PreparedStatement;
+  /** The payments of several ids at once (parameter: a text array), with their scope columns. */
+  readonly getMany: PreparedStatement;
   readonly insert: PreparedStatement;
   /** {@link Statements.insert} and its events in one statement (parameters: insert's 8, lock key pair, events). */
   readonly insertWithEvents: PreparedStatement;
@@ -262,6 +264,10 @@ export function statements(schema: string): Statements {
     get: preparedStatement(
       "get",
       `SELECT payment, version FROM ${payments} WHERE id = $1 AND account_id = $2 AND livemode = $3`,
+    ),
+    getMany: preparedStatement(
+      "get_many",
+      `SELECT id, account_id, livemode, payment, version FROM ${payments} WHERE id = ANY($1::text[])`,
     ),
     insert: preparedStatement("insert", insert),
     insertWithEvents: preparedStatement(
