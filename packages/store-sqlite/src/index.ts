@@ -343,6 +343,34 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
   };
 }
 
+/** One `get` on its own statement. */
+function readOne(c: Connection, scope: Scope, id: string): StoredPayment | undefined {
+  const row = c.s.get.get(id, scope.accountId, bit(scope.livemode)) as
+    | { payment: string; version: number }
+    | undefined;
+  // Parsed from the stored JSON on every call: the caller always gets a fresh object.
+  return row === undefined
+    ? undefined
+    : { payment: JSON.parse(row.payment) as Payment, version: row.version };
+}
+
+/** A row of {@link SQL.getMany}. */
+interface ManyRow {
+  id: string;
+  account_id: string;
+  livemode: number;
+  payment: string;
+  version: number;
+}
+
+/** A `get` waiting for the next batch of reads. */
+interface PendingRead {
+  readonly scope: Scope;
+  readonly id: string;
+  readonly resolve: (record: StoredPayment | undefined) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 function toRecord(row: KeyRow): IdempotencyRecord {
   return {
     key: row.key,
@@ -489,6 +517,50 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     setImmediate(flush);
   };
 
+  // Reads, grouped like writes: the `get`s of one event-loop turn are one statement,
+  // `id IN (SELECT value FROM json_each(?))`, instead of one statement each (better-sqlite3's cost per
+  // statement is most of a read's). Each caller still gets what its own read would have: the scope is
+  // checked row by row, and every answer is parsed from the stored JSON, so no two share an object.
+  let pendingReads: PendingRead[] = [];
+  const flushReads = () => {
+    const batch = pendingReads;
+    pendingReads = [];
+    let c: Connection;
+    try {
+      c = connect();
+    } catch (error) {
+      for (const read of batch) read.reject(toStoreError(error, busyTimeoutMs));
+      return;
+    }
+    if (batch.length === 1) {
+      const only = batch[0]!;
+      try {
+        only.resolve(readOne(c, only.scope, only.id));
+      } catch (error) {
+        only.reject(toStoreError(error, busyTimeoutMs));
+      }
+      return;
+    }
+    let byId: Map<string, ManyRow>;
+    try {
+      const rows = c.s.getMany.all(JSON.stringify(batch.map((read) => read.id))) as ManyRow[];
+      byId = new Map(rows.map((row) => [row.id, row]));
+    } catch (error) {
+      for (const read of batch) read.reject(toStoreError(error, busyTimeoutMs));
+      return;
+    }
+    for (const read of batch) {
+      const row = byId.get(read.id);
+      read.resolve(
+        row === undefined ||
+          row.account_id !== read.scope.accountId ||
+          row.livemode !== bit(read.scope.livemode)
+          ? undefined
+          : { payment: JSON.parse(row.payment) as Payment, version: row.version },
+      );
+    }
+  };
+
   /** A write: committed with the others of its group (or alone, without group commit). */
   const write = <T>(work: (c: Connection) => T): Promise<T> => {
     if (!groupCommit) return use(work);
@@ -507,16 +579,14 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   return {
     filename,
-    get: (scope, id) =>
-      use(({ s }) => {
-        const row = s.get.get(id, scope.accountId, bit(scope.livemode)) as
-          | { payment: string; version: number }
-          | undefined;
-        // Parsed from the stored JSON on every call: the caller always gets a fresh object.
-        return row === undefined
-          ? undefined
-          : { payment: JSON.parse(row.payment) as Payment, version: row.version };
-      }),
+    get: (scope, id) => {
+      if (!groupCommit) return use((c) => readOne(c, scope, id));
+      if (closed) return Promise.reject(new SqliteStoreError("closed", "the store is closed"));
+      return new Promise<StoredPayment | undefined>((resolve, reject) => {
+        if (pendingReads.length === 0) setImmediate(flushReads);
+        pendingReads.push({ scope, id, resolve, reject });
+      });
+    },
     insert: (scope, record, events) => write((c) => c.insert(scope, record, events)),
     compareAndSwap: (scope, next, expectedVersion, events) =>
       write((c) => c.compareAndSwap(scope, next, expectedVersion, events)),
@@ -558,8 +628,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       }
     },
     close() {
-      // Writes still waiting for their group commit are committed first: nothing accepted is dropped.
+      // Writes still waiting for their group commit are committed first: nothing accepted is dropped;
+      // reads still waiting are answered.
       while (queue.length > 0 && !closed) flush();
+      if (pendingReads.length > 0 && !closed) flushReads();
       closed = true;
       const open = connection;
       connection = undefined;

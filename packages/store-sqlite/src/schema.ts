@@ -108,6 +108,9 @@ export const LIST_AFTER_SQL = `SELECT payment FROM payments
 /** Every statement the store prepares once at open (so a missing table is found at open, too). */
 export const SQL = {
   get: "SELECT payment, version FROM payments WHERE id = ? AND account_id = ? AND livemode = ?",
+  // The reads of one event-loop turn at once: the ids as one JSON array (see the store's `get`).
+  getMany: `SELECT id, account_id, livemode, payment, version FROM payments
+    WHERE id IN (SELECT value FROM json_each(?))`,
   // ON CONFLICT DO NOTHING on the primary key only: an id taken in any scope writes nothing and reports
   // 0 changes, and the insert of events is then skipped in the same transaction.
   insert: `INSERT INTO payments (id, account_id, livemode, kind, status, expires_at, created_at, version, payment)

@@ -5,7 +5,14 @@ import { createPaymentLinks, expirableStatuses, type Scope } from "@paylink/core
 import { fakeClock, samplePayment } from "@paylink/testing";
 import { afterAll, expect, test } from "vitest";
 import { createSqliteStore } from "../src/index.js";
-import { DUE_STATUSES, FIND_DUE_SQL, LIST_AFTER_SQL, LIST_FIRST_SQL, MIGRATIONS } from "../src/schema.js";
+import {
+  DUE_STATUSES,
+  FIND_DUE_SQL,
+  LIST_AFTER_SQL,
+  LIST_FIRST_SQL,
+  MIGRATIONS,
+  SQL,
+} from "../src/schema.js";
 import { rawDb, tempDir } from "./helpers.js";
 
 const tmp = tempDir();
@@ -41,6 +48,12 @@ test("list pages search the (account, mode, created_at, id) index, first page an
     // Rows come out of the index already in order: no sort step.
     expect(detail).not.toMatch(/TEMP B-TREE/);
   }
+});
+
+test("batched reads look every id up by the primary key, never scan the table", () => {
+  const detail = plan(SQL.getMany, JSON.stringify(["pay_a", "pay_b"]));
+  expect(detail).toMatch(/SEARCH payments USING INDEX sqlite_autoindex_payments_1 \(id=\?\)/);
+  expect(detail).not.toMatch(/SCAN payments/);
 });
 
 test("the due statuses are the machine's, bound in the statement", () => {
