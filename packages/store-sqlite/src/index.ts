@@ -226,7 +226,9 @@ function open(filename: string, busyTimeoutMs: number): Connection {
 
 /** The multi-statement operations, each one transaction. */
 function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
-  const append = (events: readonly DomainEvent[]) => {
+  // `written` is the payment just stored and `writtenJson` its JSON: an event carrying that very object
+  // reuses the text instead of serializing the payment a second time.
+  const append = (events: readonly DomainEvent[], written: Payment, writtenJson: string) => {
     for (const event of events)
       s.appendEvent.run(
         event.id,
@@ -234,7 +236,7 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
         event.accountId,
         bit(event.livemode),
         event.type,
-        JSON.stringify(event),
+        event.payment === written ? eventJson(event, writtenJson) : JSON.stringify(event),
       );
   };
 
@@ -243,6 +245,7 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
   // with SQLITE_BUSY_SNAPSHOT instead of waiting. Any throw rolls the whole transaction back.
   const insert = (scope: Scope, record: StoredPayment, events: readonly DomainEvent[]) => {
     const p = record.payment;
+    const json = JSON.stringify(p);
     const { changes } = s.insert.run(
       p.id,
       scope.accountId,
@@ -252,10 +255,10 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
       expiryMs(p.expiresAt),
       p.createdAt,
       record.version,
-      JSON.stringify(p),
+      json,
     );
     if (changes !== 1) return false;
-    append(events);
+    append(events, p, json);
     return true;
   };
 
@@ -266,10 +269,11 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
     events: readonly DomainEvent[],
   ) => {
     const p = next.payment;
+    const json = JSON.stringify(p);
     const { changes } = s.compareAndSwap.run(
       p.status,
       next.version,
-      JSON.stringify(p),
+      json,
       p.id,
       scope.accountId,
       bit(scope.livemode),
@@ -278,7 +282,7 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
     // The version check and the write are one statement: a lost race changes no row and appends
     // no event.
     if (changes !== 1) return false;
-    append(events);
+    append(events, p, json);
     return true;
   };
 
@@ -341,6 +345,16 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
       isolate = on;
     },
   };
+}
+
+/**
+ * `JSON.stringify(event)` with the payment's JSON already in hand: the event's other fields, then its
+ * `payment` (last, where core puts it), as text.
+ */
+function eventJson(event: DomainEvent, paymentJson: string): string {
+  const { payment: _payment, ...rest } = event;
+  const head = JSON.stringify(rest);
+  return `${head.slice(0, -1)},"payment":${paymentJson}}`;
 }
 
 /** One `get` on its own statement. */
