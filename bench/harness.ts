@@ -106,7 +106,12 @@ export async function compare(
     for (const task of bench.tasks) {
       const contender = byName.get(task.name)!;
       const result = task.result;
-      if (!result || !("latency" in result)) throw new Error(`bench task ${contender.name} failed`);
+      if (!result || !("latency" in result)) {
+        const cause = (result as { error?: unknown } | undefined)?.error;
+        throw new Error(
+          `bench task ${contender.name} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+        );
+      }
       // latency.mean is milliseconds per call.
       samples.get(contender)!.push(((contender.opsPerCall ?? 1) * 1000) / result.latency.mean);
     }
