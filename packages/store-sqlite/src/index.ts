@@ -17,7 +17,15 @@ import type {
 } from "@paylink/core";
 import Database from "better-sqlite3";
 import { SqliteStoreError, toStoreError } from "./errors.js";
-import { DUE_STATUSES, LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE, SQL } from "./schema.js";
+import {
+  appendEventsSql,
+  DUE_STATUSES,
+  EVENTS_PER_INSERT,
+  LATEST_VERSION,
+  MIGRATIONS,
+  MIGRATIONS_TABLE,
+  SQL,
+} from "./schema.js";
 
 export { SqliteStoreError, type SqliteStoreErrorCode } from "./errors.js";
 
@@ -87,8 +95,13 @@ interface Connection {
     record: IdempotencyRecord,
     expiredBefore: string,
   ) => IdempotencyRecord | undefined;
-  /** Inside a group commit: run each write in a savepoint of its own (`true`, the default) or bare. */
+  /**
+   * Inside a group commit: run each write in a savepoint of its own (`true`, the default), or bare with
+   * its outbox rows collected for {@link Connection.appendCollected}.
+   */
   readonly isolateWrites: (on: boolean) => void;
+  /** Inserts the outbox rows collected from bare writes, in the order they were written. */
+  readonly appendCollected: () => void;
 }
 
 interface KeyRow {
@@ -228,16 +241,41 @@ function open(filename: string, busyTimeoutMs: number): Connection {
 function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
   // `written` is the payment just stored and `writtenJson` its JSON: an event carrying that very object
   // reuses the text instead of serializing the payment a second time.
+  //
+  // In a group's fast path the rows are collected instead, and `appendCollected` inserts them at the end
+  // of the group with multi-row INSERTs (one statement per EVENTS_PER_INSERT events instead of one per
+  // event), in the order the writes ran, so their sequences follow that order.
+  let collected: unknown[] | null = null;
+  let collectedRows = 0;
   const append = (events: readonly DomainEvent[], written: Payment, writtenJson: string) => {
-    for (const event of events)
-      s.appendEvent.run(
-        event.id,
-        event.paymentId,
-        event.accountId,
-        bit(event.livemode),
-        event.type,
-        event.payment === written ? eventJson(event, writtenJson) : JSON.stringify(event),
-      );
+    for (const event of events) {
+      const json = event.payment === written ? eventJson(event, writtenJson) : JSON.stringify(event);
+      const row = [event.id, event.paymentId, event.accountId, bit(event.livemode), event.type, json];
+      if (collected === null) s.appendEvent.run(...row);
+      else {
+        collected.push(...row);
+        collectedRows++;
+      }
+    }
+  };
+  const multiInserts = new Map<number, Database.Statement>();
+  const multiInsert = (rows: number) => {
+    let statement = multiInserts.get(rows);
+    if (statement === undefined) {
+      statement = db.prepare(appendEventsSql(rows));
+      multiInserts.set(rows, statement);
+    }
+    return statement;
+  };
+  const appendCollected = () => {
+    if (collected !== null && collectedRows > 0) {
+      for (let first = 0; first < collectedRows; first += EVENTS_PER_INSERT) {
+        const rows = Math.min(EVENTS_PER_INSERT, collectedRows - first);
+        multiInsert(rows).run(collected.slice(first * 6, (first + rows) * 6));
+      }
+    }
+    collected = collected === null ? null : [];
+    collectedRows = 0;
   };
 
   // Every write runs under BEGIN IMMEDIATE (`.immediate`): the write lock is taken before the first read,
@@ -343,7 +381,10 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
     claim: mode(claim, tx.claim),
     isolateWrites: (on) => {
       isolate = on;
+      collected = on ? null : [];
+      collectedRows = 0;
     },
+    appendCollected,
   };
 }
 
@@ -487,8 +528,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         c.s.begin.run();
         try {
           // The fast path: every write bare in the group's transaction.
+          // Their outbox rows go in at the end, with multi-row INSERTs, still inside the transaction.
           c.isolateWrites(false);
           for (const write of group) outcomes.push({ ok: true, value: write.work(c) });
+          c.appendCollected();
         } catch {
           // A write failed, perhaps half done: undo the whole group and run it again, this time each
           // write in its own savepoint. The writes only depend on the database, so the ones before the

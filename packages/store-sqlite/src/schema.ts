@@ -105,6 +105,15 @@ export const LIST_AFTER_SQL = `SELECT payment FROM payments
   WHERE account_id = ? AND livemode = ? AND (created_at, id) < (?, ?)
   ORDER BY created_at DESC, id DESC LIMIT ?`;
 
+/** How many outbox rows one multi-row INSERT of a group commit holds (6 parameters each). */
+export const EVENTS_PER_INSERT = 64;
+
+/** A multi-row outbox INSERT of `rows` events, inserted in the order given. */
+export function appendEventsSql(rows: number): string {
+  const values = Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?)").join(", ");
+  return `INSERT INTO outbox (event_id, payment_id, account_id, livemode, type, event) VALUES ${values}`;
+}
+
 /** Every statement the store prepares once at open (so a missing table is found at open, too). */
 export const SQL = {
   get: "SELECT payment, version FROM payments WHERE id = ? AND account_id = ? AND livemode = ?",
