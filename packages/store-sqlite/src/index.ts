@@ -504,9 +504,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   let flushScheduled = false;
 
   // One group commit: BEGIN IMMEDIATE, every queued write (bare, or each in its own savepoint once one
-  // has failed), COMMIT; then each caller is answered. Nothing is answered before the COMMIT returned: should the transaction fail as a whole
-  // (BEGIN busy, COMMIT's fsync failing, SQLite rolling back on a full disk), every write of the group
-  // rejects and none of them was written.
+  // has failed), COMMIT; then each caller is answered. Nothing is answered before the COMMIT returned:
+  // should the transaction fail as a whole (BEGIN busy, COMMIT's fsync failing, SQLite rolling back on a
+  // full disk), every write of the group rejects and none of them was written.
   const flush = () => {
     flushScheduled = false;
     const group = queue.splice(0, maxGroupSize);
@@ -527,8 +527,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       } else {
         c.s.begin.run();
         try {
-          // The fast path: every write bare in the group's transaction.
-          // Their outbox rows go in at the end, with multi-row INSERTs, still inside the transaction.
+          // The fast path: every write bare in the group's transaction, their outbox rows inserted at the
+          // end with multi-row INSERTs, still inside the transaction.
           c.isolateWrites(false);
           for (const write of group) outcomes.push({ ok: true, value: write.work(c) });
           c.appendCollected();
