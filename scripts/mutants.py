@@ -29,7 +29,7 @@ muts = [
  ("M10 stamp overwrites", "packages/core/src/links.ts", "if (next[field] === null)", "if (true)"),
  ("M11 no retry on lost swap", "packages/core/src/links.ts", "if (!written) continue;", "if (!written) return err(errors.conflict(id));"),
  ("M12 SQLite never groups commits", "packages/store-sqlite/src/index.ts", "if (!groupCommit) return use(work);", "return use(work);"),
- ("M13 SQLite group retry keeps the failed group", "packages/store-sqlite/src/index.ts", 'if (c.db.inTransaction) c.db.exec("ROLLBACK");\n          c.s.begin.run();', ""),
+ ("M13 SQLite group retry keeps the failed group", "packages/store-sqlite/src/index.ts", 'rollback(c);\n          c.s.begin.run();', ""),
  ("M14 SQLite batched read ignores the account", "packages/store-sqlite/src/index.ts", "row.account_id !== read.scope.accountId ||", ""),
  ("M15 Postgres batched read ignores the account", "packages/store-postgres/src/index.ts", "row.account_id !== pending.scope.accountId ||", ""),
  ("M16 Postgres batched reads share objects", "packages/store-postgres/src/index.ts", "handedOut.has(row.id) ? structuredClone(row.payment) : row.payment", "row.payment"),

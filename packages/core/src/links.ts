@@ -290,11 +290,14 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
         // one fsync per link, and a pool-backed store keeps its connections busy.
         for (let start = 0; start < due.length; start += SWEEP_CONCURRENCY) {
           const chunk = due.slice(start, start + SWEEP_CONCURRENCY);
-          const outcomes = await Promise.all(chunk.map((ref) => run(ref.scope, ref.id, null)));
-          for (const outcome of outcomes) {
-            if (outcome.isErr() && outcome.error.code !== "not_found") return err(outcome.error);
-            if (outcome.isOk() && outcome.value.changed && outcome.value.payment.status === "expired")
-              expired++;
+          // allSettled: the sweep answers only once every command it started has ended, even when one
+          // of them failed, so nothing of it is still writing after `expireDue` returned.
+          const settled = await Promise.allSettled(chunk.map((ref) => run(ref.scope, ref.id, null)));
+          for (const outcome of settled) {
+            if (outcome.status === "rejected") return err(errors.storeUnavailable(outcome.reason));
+            const result = outcome.value;
+            if (result.isErr() && result.error.code !== "not_found") return err(result.error);
+            if (result.isOk() && result.value.changed && result.value.payment.status === "expired") expired++;
           }
         }
         return ok(expired);

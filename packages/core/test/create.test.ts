@@ -221,6 +221,37 @@ describe("expireDue and the outbox", () => {
     expect((await links.expireDue(1000))._unsafeUnwrap()).toBe(0);
   });
 
+  test("a sweep with a failing write answers store_unavailable only once its other commands ended", async () => {
+    // One swap fails at once; the others take 10 ms, so they are still in flight when it fails.
+    const inner = createMemoryStore();
+    let failNext = false;
+    const store: PaymentStore = {
+      ...inner,
+      compareAndSwap: async (...args) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error("disk on fire");
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        return inner.compareAndSwap(...args);
+      },
+    };
+    const clock = fakeClock();
+    const links = createPaymentLinks({ store, clock });
+    for (let i = 0; i < 40; i++) await links.create(SCOPE, linkInput(clock.now()));
+    clock.advance(2 * 3_600_000);
+    failNext = true;
+    const swept = await links.expireDue(1000);
+    expect(swept._unsafeUnwrapErr().code).toBe("store_unavailable");
+    // Everything the sweep did is done: nothing more is written after it answered.
+    const after = (await links.events({ limit: 1000 }))._unsafeUnwrap().length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await links.events({ limit: 1000 }))._unsafeUnwrap()).toHaveLength(after);
+    // The other 39 were expired; the next sweep expires the one that failed.
+    expect(after).toBe(40 + 39);
+    expect((await links.expireDue(1000))._unsafeUnwrap()).toBe(1);
+  });
+
   test("a late payment on a canceled link keeps it canceled and is recorded as an event", async () => {
     const { links, clock } = setup();
     const p = (await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap();

@@ -76,22 +76,68 @@ export interface SqliteStore extends PaymentStore, IdempotencyStore {
 }
 
 type Db = Database.Database;
+
+/** A scope as the columns hold it. */
+interface ScopeRow {
+  readonly accountId: string;
+  readonly livemode: 0 | 1;
+}
+
+/**
+ * A payment write (insert or compare-and-swap) as the rows it writes, serialized when the store is
+ * called: a write waiting for its group commit stores what the caller passed at the call, whatever the
+ * caller does with its objects afterwards.
+ */
+interface PaymentWrite {
+  readonly scope: ScopeRow;
+  readonly id: string;
+  readonly kind: string;
+  readonly status: string;
+  readonly expiresMs: number | null;
+  readonly createdAt: string;
+  readonly version: number;
+  readonly json: string;
+  /** Outbox rows: event id, payment id, account id, livemode, type, event JSON. */
+  readonly events: readonly (readonly unknown[])[];
+}
+
+/** The rows of a payment write, from the port's arguments. */
+function serialize(scope: Scope, record: StoredPayment, events: readonly DomainEvent[]): PaymentWrite {
+  const p = record.payment;
+  const json = JSON.stringify(p);
+  return {
+    scope: scopeRow(scope),
+    id: p.id,
+    kind: p.kind,
+    status: p.status,
+    expiresMs: expiryMs(p.expiresAt),
+    createdAt: p.createdAt,
+    version: record.version,
+    json,
+    events: events.map((event) => [
+      event.id,
+      event.paymentId,
+      event.accountId,
+      bit(event.livemode),
+      event.type,
+      // An event carrying the very payment being written reuses its JSON.
+      event.payment === p ? eventJson(event, json) : JSON.stringify(event),
+    ]),
+  };
+}
+
+const scopeRow = (scope: Scope): ScopeRow => ({ accountId: scope.accountId, livemode: bit(scope.livemode) });
 type Statements = { [K in keyof typeof SQL]: Database.Statement };
 
 /** An open, migrated connection with its prepared statements and transactions. */
 interface Connection {
   readonly db: Db;
   readonly s: Statements;
-  readonly insert: (scope: Scope, record: StoredPayment, events: readonly DomainEvent[]) => boolean;
-  readonly compareAndSwap: (
-    scope: Scope,
-    next: StoredPayment,
-    expectedVersion: number,
-    events: readonly DomainEvent[],
-  ) => boolean;
+  readonly insert: (write: PaymentWrite) => boolean;
+  readonly compareAndSwap: (write: PaymentWrite, expectedVersion: number) => boolean;
   readonly list: (scope: Scope, limit: number, startingAfter: string | undefined) => Payment[];
   readonly claim: (
-    scope: Scope,
+    scope: ScopeRow,
     record: IdempotencyRecord,
     expiredBefore: string,
   ) => IdempotencyRecord | undefined;
@@ -115,7 +161,7 @@ interface KeyRow {
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 // better-sqlite3 cannot bind booleans; the schema stores livemode as 0/1.
-const bit = (livemode: boolean) => (livemode ? 1 : 0);
+const bit = (livemode: boolean): 0 | 1 => (livemode ? 1 : 0);
 
 /** Expiry as milliseconds since the epoch; an unparsable date is stored as never due, as in the memory store. */
 const expiryMs = (expiresAt: string | null): number | null => {
@@ -239,18 +285,13 @@ function open(filename: string, busyTimeoutMs: number): Connection {
 
 /** The multi-statement operations, each one transaction. */
 function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
-  // `written` is the payment just stored and `writtenJson` its JSON: an event carrying that very object
-  // reuses the text instead of serializing the payment a second time.
-  //
-  // In a group's fast path the rows are collected instead, and `appendCollected` inserts them at the end
-  // of the group with multi-row INSERTs (one statement per EVENTS_PER_INSERT events instead of one per
-  // event), in the order the writes ran, so their sequences follow that order.
+  // In a group's fast path the outbox rows are collected instead, and `appendCollected` inserts them at
+  // the end of the group with multi-row INSERTs (one statement per EVENTS_PER_INSERT events instead of
+  // one per event), in the order the writes ran, so their sequences follow that order.
   let collected: unknown[] | null = null;
   let collectedRows = 0;
-  const append = (events: readonly DomainEvent[], written: Payment, writtenJson: string) => {
-    for (const event of events) {
-      const json = event.payment === written ? eventJson(event, writtenJson) : JSON.stringify(event);
-      const row = [event.id, event.paymentId, event.accountId, bit(event.livemode), event.type, json];
+  const append = (events: PaymentWrite["events"]) => {
+    for (const row of events) {
       if (collected === null) s.appendEvent.run(...row);
       else {
         collected.push(...row);
@@ -281,46 +322,37 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
   // Every write runs under BEGIN IMMEDIATE (`.immediate`): the write lock is taken before the first read,
   // so a transaction never has to upgrade a read snapshot to a write, which in WAL mode fails at once
   // with SQLITE_BUSY_SNAPSHOT instead of waiting. Any throw rolls the whole transaction back.
-  const insert = (scope: Scope, record: StoredPayment, events: readonly DomainEvent[]) => {
-    const p = record.payment;
-    const json = JSON.stringify(p);
+  const insert = (w: PaymentWrite) => {
     const { changes } = s.insert.run(
-      p.id,
-      scope.accountId,
-      bit(scope.livemode),
-      p.kind,
-      p.status,
-      expiryMs(p.expiresAt),
-      p.createdAt,
-      record.version,
-      json,
+      w.id,
+      w.scope.accountId,
+      w.scope.livemode,
+      w.kind,
+      w.status,
+      w.expiresMs,
+      w.createdAt,
+      w.version,
+      w.json,
     );
     if (changes !== 1) return false;
-    append(events, p, json);
+    append(w.events);
     return true;
   };
 
-  const compareAndSwap = (
-    scope: Scope,
-    next: StoredPayment,
-    expectedVersion: number,
-    events: readonly DomainEvent[],
-  ) => {
-    const p = next.payment;
-    const json = JSON.stringify(p);
+  const compareAndSwap = (w: PaymentWrite, expectedVersion: number) => {
     const { changes } = s.compareAndSwap.run(
-      p.status,
-      next.version,
-      json,
-      p.id,
-      scope.accountId,
-      bit(scope.livemode),
+      w.status,
+      w.version,
+      w.json,
+      w.id,
+      w.scope.accountId,
+      w.scope.livemode,
       expectedVersion,
     );
     // The version check and the write are one statement: a lost race changes no row and appends
     // no event.
     if (changes !== 1) return false;
-    append(events, p, json);
+    append(w.events);
     return true;
   };
 
@@ -343,8 +375,8 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
     return rows.map((json) => JSON.parse(json as string) as Payment);
   });
 
-  const claim = (scope: Scope, record: IdempotencyRecord, expiredBefore: string) => {
-    const livemode = bit(scope.livemode);
+  const claim = (scope: ScopeRow, record: IdempotencyRecord, expiredBefore: string) => {
+    const livemode = scope.livemode;
     const existing = s.getKey.get(scope.accountId, livemode, record.key) as KeyRow | undefined;
     // Compared as strings in JavaScript, exactly as the memory store does.
     if (existing !== undefined && existing.created_at >= expiredBefore) return toRecord(existing);
@@ -398,9 +430,22 @@ function eventJson(event: DomainEvent, paymentJson: string): string {
   return `${head.slice(0, -1)},"payment":${paymentJson}}`;
 }
 
+/**
+ * Ends a failed transaction. A ROLLBACK that fails in turn (an I/O error) is left to SQLite, which
+ * rolls back a transaction it cannot commit; it must not escape a group commit, whose callers are still
+ * to be answered.
+ */
+function rollback(c: Connection): void {
+  try {
+    if (c.db.inTransaction) c.db.exec("ROLLBACK");
+  } catch {
+    // Deliberately ignored: see above.
+  }
+}
+
 /** One `get` on its own statement. */
-function readOne(c: Connection, scope: Scope, id: string): StoredPayment | undefined {
-  const row = c.s.get.get(id, scope.accountId, bit(scope.livemode)) as
+function readOne(c: Connection, scope: ScopeRow, id: string): StoredPayment | undefined {
+  const row = c.s.get.get(id, scope.accountId, scope.livemode) as
     | { payment: string; version: number }
     | undefined;
   // Parsed from the stored JSON on every call: the caller always gets a fresh object.
@@ -420,7 +465,7 @@ interface ManyRow {
 
 /** A `get` waiting for the next batch of reads. */
 interface PendingRead {
-  readonly scope: Scope;
+  readonly scope: ScopeRow;
   readonly id: string;
   readonly resolve: (record: StoredPayment | undefined) => void;
   readonly reject: (error: unknown) => void;
@@ -538,7 +583,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
           // failure decide as they did.
           c.isolateWrites(true);
           outcomes.length = 0;
-          if (c.db.inTransaction) c.db.exec("ROLLBACK");
+          rollback(c);
           c.s.begin.run();
           for (const write of group) {
             try {
@@ -556,7 +601,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         c.s.commit.run();
       }
     } catch (error) {
-      if (c.db.inTransaction) c.db.exec("ROLLBACK");
+      rollback(c);
       for (const write of group) write.reject(toStoreError(error, busyTimeoutMs));
       return;
     }
@@ -609,9 +654,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     for (const read of batch) {
       const row = byId.get(read.id);
       read.resolve(
-        row === undefined ||
-          row.account_id !== read.scope.accountId ||
-          row.livemode !== bit(read.scope.livemode)
+        row === undefined || row.account_id !== read.scope.accountId || row.livemode !== read.scope.livemode
           ? undefined
           : { payment: JSON.parse(row.payment) as Payment, version: row.version },
       );
@@ -637,16 +680,22 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   return {
     filename,
     get: (scope, id) => {
-      if (!groupCommit) return use((c) => readOne(c, scope, id));
+      if (!groupCommit) return use((c) => readOne(c, scopeRow(scope), id));
       if (closed) return Promise.reject(new SqliteStoreError("closed", "the store is closed"));
+      const at = scopeRow(scope);
       return new Promise<StoredPayment | undefined>((resolve, reject) => {
         if (pendingReads.length === 0) setImmediate(flushReads);
-        pendingReads.push({ scope, id, resolve, reject });
+        pendingReads.push({ scope: at, id, resolve, reject });
       });
     },
-    insert: (scope, record, events) => write((c) => c.insert(scope, record, events)),
-    compareAndSwap: (scope, next, expectedVersion, events) =>
-      write((c) => c.compareAndSwap(scope, next, expectedVersion, events)),
+    insert: (scope, record, events) => {
+      const w = serialize(scope, record, events);
+      return write((c) => c.insert(w));
+    },
+    compareAndSwap: (scope, next, expectedVersion, events) => {
+      const w = serialize(scope, next, events);
+      return write((c) => c.compareAndSwap(w, expectedVersion));
+    },
     findDue: (now, limit) =>
       use(({ s }): PaymentRef[] => {
         const nowMs = Date.parse(now);
@@ -667,16 +716,31 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         return rows.map((row) => ({ sequence: row.sequence, event: JSON.parse(row.event) as DomainEvent }));
       }),
     list: (scope, { limit, startingAfter }) => use((c) => c.list(scope, sqlLimit(limit), startingAfter)),
-    claimIdempotencyKey: (scope, record, expiredBefore) =>
-      write((c) => c.claim(scope, record, expiredBefore)),
-    completeIdempotencyKey: (scope, key, response) =>
-      write(({ s }) => {
-        s.completeKey.run(response.status, response.body, scope.accountId, bit(scope.livemode), key);
-      }),
-    releaseIdempotencyKey: (scope, key) =>
-      write(({ s }) => {
-        s.releaseKey.run(scope.accountId, bit(scope.livemode), key);
-      }),
+    // As for payments, every argument is read at the call, not when the group commits.
+    claimIdempotencyKey: (scope, record, expiredBefore) => {
+      const at = scopeRow(scope);
+      const claimed: IdempotencyRecord = {
+        key: record.key,
+        fingerprint: record.fingerprint,
+        response:
+          record.response === null ? null : { status: record.response.status, body: record.response.body },
+        createdAt: record.createdAt,
+      };
+      return write((c) => c.claim(at, claimed, expiredBefore));
+    },
+    completeIdempotencyKey: (scope, key, response) => {
+      const { accountId, livemode } = scopeRow(scope);
+      const { status, body } = response;
+      return write(({ s }) => {
+        s.completeKey.run(status, body, accountId, livemode, key);
+      });
+    },
+    releaseIdempotencyKey: (scope, key) => {
+      const { accountId, livemode } = scopeRow(scope);
+      return write(({ s }) => {
+        s.releaseKey.run(accountId, livemode, key);
+      });
+    },
     migrate() {
       try {
         migrateDb(connect().db, busyTimeoutMs);

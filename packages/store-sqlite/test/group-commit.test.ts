@@ -205,6 +205,30 @@ test("a batch of reads on a closed store rejects each; reads queued before close
   expect((late[0] as PromiseRejectedResult).reason).toMatchObject({ code: "closed" });
 });
 
+test("a write waiting for its group stores what was passed at the call, not what the caller changed after", async () => {
+  const store = open(tmp.file());
+  const links = createPaymentLinks({ store });
+  const id = (await links.create(scope, sampleLinkInput(new Date())))._unsafeUnwrap().id;
+  const record = (await store.get(scope, id))!;
+  const next = { payment: { ...record.payment, status: "canceled" as const }, version: 2 };
+  const callScope = { ...scope };
+  const pending = store.compareAndSwap(callScope, next, 1, []);
+  // Before the group commits: the caller reuses its objects.
+  next.payment.status = "paid" as never;
+  next.payment.metadata.late = "change";
+  callScope.accountId = "acct_elsewhere";
+  expect(await pending).toBe(true);
+  const stored = (await store.get(scope, id))!;
+  expect(stored.payment.status).toBe("canceled");
+  expect(stored.payment.metadata.late).toBeUndefined();
+
+  const fresh = { ...record.payment, id: "pay_group_mutated", metadata: { order: "A-1" } };
+  const inserting = store.insert(scope, { payment: fresh, version: 1 }, []);
+  fresh.metadata.order = "changed";
+  expect(await inserting).toBe(true);
+  expect((await store.get(scope, "pay_group_mutated"))!.payment.metadata.order).toBe("A-1");
+});
+
 test("maxGroupSize must be a positive integer", () => {
   expect(() => createSqliteStore({ filename: tmp.file(), maxGroupSize: 0 })).toThrow(TypeError);
 });
