@@ -347,7 +347,13 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       if (hasNul(id, scope.accountId)) return Promise.resolve(undefined);
       return new Promise<StoredPayment | undefined>((resolve, reject) => {
         if (pendingGets.length === 0) setImmediate(flushGets);
-        pendingGets.push({ scope, id, resolve, reject });
+        // The scope as it is now: the caller may reuse its object before the batch runs.
+        pendingGets.push({
+          scope: { accountId: scope.accountId, livemode: scope.livemode },
+          id,
+          resolve,
+          reject,
+        });
       });
     },
 
