@@ -93,28 +93,30 @@ interface PaymentWrite {
   readonly id: string;
   readonly kind: string;
   readonly status: string;
+  /** Only for an insert: a compare-and-swap never changes the expiry (see `compareAndSwap` in SQL). */
   readonly expiresMs: number | null;
   readonly createdAt: string;
   readonly version: number;
   readonly json: string;
-  /** Outbox rows: event id, payment id, account id, livemode, type, event JSON. */
-  readonly events: readonly (readonly unknown[])[];
+  /** Outbox rows, flat, EVENT_COLUMNS values each: event id, payment id, account id, livemode, type, JSON. */
+  readonly events: readonly unknown[];
 }
 
+/** Values per outbox row in {@link PaymentWrite.events}. */
+const EVENT_COLUMNS = 6;
+
 /** The rows of a payment write, from the port's arguments. */
-function serialize(scope: Scope, record: StoredPayment, events: readonly DomainEvent[]): PaymentWrite {
+function serialize(
+  scope: Scope,
+  record: StoredPayment,
+  events: readonly DomainEvent[],
+  insert: boolean,
+): PaymentWrite {
   const p = record.payment;
   const json = JSON.stringify(p);
-  return {
-    scope: scopeRow(scope),
-    id: p.id,
-    kind: p.kind,
-    status: p.status,
-    expiresMs: expiryMs(p.expiresAt),
-    createdAt: p.createdAt,
-    version: record.version,
-    json,
-    events: events.map((event) => [
+  const rows: unknown[] = [];
+  for (const event of events) {
+    rows.push(
       event.id,
       event.paymentId,
       event.accountId,
@@ -122,7 +124,18 @@ function serialize(scope: Scope, record: StoredPayment, events: readonly DomainE
       event.type,
       // An event carrying the very payment being written reuses its JSON.
       event.payment === p ? eventJson(event, json) : JSON.stringify(event),
-    ]),
+    );
+  }
+  return {
+    scope: scopeRow(scope),
+    id: p.id,
+    kind: p.kind,
+    status: p.status,
+    expiresMs: insert ? expiryMs(p.expiresAt) : null,
+    createdAt: p.createdAt,
+    version: record.version,
+    json,
+    events: rows,
   };
 }
 
@@ -291,13 +304,13 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
   let collected: unknown[] | null = null;
   let collectedRows = 0;
   const append = (events: PaymentWrite["events"]) => {
-    for (const row of events) {
-      if (collected === null) s.appendEvent.run(...row);
-      else {
-        collected.push(...row);
-        collectedRows++;
-      }
+    if (collected !== null) {
+      for (const value of events) collected.push(value);
+      collectedRows += events.length / EVENT_COLUMNS;
+      return;
     }
+    for (let i = 0; i < events.length; i += EVENT_COLUMNS)
+      s.appendEvent.run(events.slice(i, i + EVENT_COLUMNS));
   };
   const multiInserts = new Map<number, Database.Statement>();
   const multiInsert = (rows: number) => {
@@ -312,7 +325,7 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
     if (collected !== null && collectedRows > 0) {
       for (let first = 0; first < collectedRows; first += EVENTS_PER_INSERT) {
         const rows = Math.min(EVENTS_PER_INSERT, collectedRows - first);
-        multiInsert(rows).run(collected.slice(first * 6, (first + rows) * 6));
+        multiInsert(rows).run(collected.slice(first * EVENT_COLUMNS, (first + rows) * EVENT_COLUMNS));
       }
     }
     collected = collected === null ? null : [];
@@ -689,11 +702,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       });
     },
     insert: (scope, record, events) => {
-      const w = serialize(scope, record, events);
+      const w = serialize(scope, record, events, true);
       return write((c) => c.insert(w));
     },
     compareAndSwap: (scope, next, expectedVersion, events) => {
-      const w = serialize(scope, next, events);
+      const w = serialize(scope, next, events, false);
       return write((c) => c.compareAndSwap(w, expectedVersion));
     },
     findDue: (now, limit) =>
