@@ -20,7 +20,7 @@ export interface PaymentLinksOptions {
   readonly store: PaymentStore;
   /** Time source; tests inject a fake clock. Default: the system clock. */
   readonly clock?: Clock;
-  /** Id source. Default: `pay_` / `evt_` + 24 random URL-safe characters. */
+  /** Id source. Default: `pay_` / `evt_` + 24 URL-safe characters, the creation millisecond then 96 random bits. */
   readonly ids?: IdGenerator;
   /** The hosted page of a payment (its `url` field). Default: `/pay/{id}`. */
   readonly urlFor?: (payment: Payment) => string;
