@@ -200,6 +200,33 @@ export function storeConformance<S extends PaymentStore>(
     assert.equal(await store.get({ accountId: SCOPE.accountId, livemode: true }, payment.id), undefined);
   });
 
+  // Stores may serve reads that arrive together with one query (the SQL stores do): each caller must
+  // still get exactly what its own read would have.
+  it("scoping: concurrent reads each honour their own scope and get an object of their own", async (store) => {
+    const other: Scope = { accountId: "acct_other", livemode: false };
+    const { payment: a } = await insertSample(store);
+    const { payment: b } = await insertSample(store, {}, other);
+    const [a1, a2, aOther, aOtherMode, b1, missing] = await Promise.all([
+      store.get(SCOPE, a.id),
+      store.get(SCOPE, a.id),
+      store.get(other, a.id),
+      store.get({ ...SCOPE, livemode: true }, a.id),
+      store.get(other, b.id),
+      store.get(SCOPE, "pay_missing"),
+    ]);
+    assert.deepEqual(a1, { payment: a, version: 1 });
+    assert.deepEqual(a2, { payment: a, version: 1 });
+    // Two reads of one id never share an object.
+    assert.notEqual(a1!.payment, a2!.payment);
+    (a1!.payment.metadata as Record<string, unknown>).changed = "yes";
+    assert.equal(a2!.payment.metadata.changed, undefined);
+    // Another account, or the other mode, does not see it.
+    assert.equal(aOther, undefined);
+    assert.equal(aOtherMode, undefined);
+    assert.deepEqual(b1, { payment: b, version: 1 });
+    assert.equal(missing, undefined);
+  });
+
   it("scoping: compareAndSwap from another account or mode writes nothing", async (store, probe) => {
     const { payment, event } = await insertSample(store);
     const next = { payment: { ...payment, status: "canceled" as const }, version: 2 };
