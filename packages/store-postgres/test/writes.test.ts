@@ -27,6 +27,24 @@ const eventOf = (payment: Payment, type: DomainEvent["type"] = "payment_link.vie
   payment,
 });
 
+/** The outbox, in sequence order, holds exactly `events`, each row's columns read off its event. */
+async function expectOutboxColumns(pool: pg.Pool, schema: string, events: readonly DomainEvent[]) {
+  const { rows } = await pool.query(
+    `SELECT event_id, payment_id, account_id, livemode, type, event FROM ${pg.escapeIdentifier(schema)}.paylink_outbox
+     ORDER BY sequence`,
+  );
+  expect(rows).toEqual(
+    events.map((event) => ({
+      event_id: event.id,
+      payment_id: event.paymentId,
+      account_id: event.accountId,
+      livemode: event.livemode,
+      type: event.type,
+      event,
+    })),
+  );
+}
+
 test("insert and compareAndSwap with 40 events each: stored in the given order, one row per event, columns from the event", async () => {
   const pool = await backend.pool(2);
   const { store, schema } = await freshStore(backend, pool);
@@ -41,20 +59,7 @@ test("insert and compareAndSwap with 40 events each: stored in the given order, 
   expect(await probe.events(scope, payment.id)).toEqual([...created, ...swapped]);
   const rows = await allEvents(pool, schema);
   for (let i = 1; i < rows.length; i++) expect(rows[i]!.sequence).toBe(rows[i - 1]!.sequence + 1);
-  const { rows: columns } = await pool.query(
-    `SELECT event_id, payment_id, account_id, livemode, type, event FROM ${pg.escapeIdentifier(schema)}.paylink_outbox
-     ORDER BY sequence`,
-  );
-  expect(columns).toEqual(
-    [...created, ...swapped].map((event) => ({
-      event_id: event.id,
-      payment_id: event.paymentId,
-      account_id: event.accountId,
-      livemode: event.livemode,
-      type: event.type,
-      event,
-    })),
-  );
+  await expectOutboxColumns(pool, schema, [...created, ...swapped]);
   await backend.dropSchema(schema);
 });
 
@@ -74,20 +79,7 @@ test("insert and compareAndSwap with exactly one event (their one-event statemen
   );
 
   expect(await probe.events(scope, payment.id)).toEqual([created, swapped]);
-  const { rows: columns } = await pool.query(
-    `SELECT event_id, payment_id, account_id, livemode, type, event FROM ${pg.escapeIdentifier(schema)}.paylink_outbox
-     ORDER BY sequence`,
-  );
-  expect(columns).toEqual(
-    [created, swapped].map((event) => ({
-      event_id: event.id,
-      payment_id: event.paymentId,
-      account_id: event.accountId,
-      livemode: event.livemode,
-      type: event.type,
-      event,
-    })),
-  );
+  await expectOutboxColumns(pool, schema, [created, swapped]);
   await backend.dropSchema(schema);
 });
 

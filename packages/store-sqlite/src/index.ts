@@ -552,6 +552,16 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     }
   };
 
+  /** The connection for a batch of queued calls, or `undefined` once each was rejected with why not. */
+  const connectFor = (batch: readonly { reject: (error: unknown) => void }[]): Connection | undefined => {
+    try {
+      return connect();
+    } catch (error) {
+      for (const call of batch) call.reject(toStoreError(error, busyTimeoutMs));
+      return undefined;
+    }
+  };
+
   /** A write waiting for the next group commit. */
   interface Queued {
     readonly work: (c: Connection) => unknown;
@@ -571,13 +581,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     if (queue.length > 0) schedule();
     if (group.length === 0) return;
     const outcomes: { ok: boolean; value: unknown }[] = [];
-    let c: Connection;
-    try {
-      c = connect();
-    } catch (error) {
-      for (const write of group) write.reject(toStoreError(error, busyTimeoutMs));
-      return;
-    }
+    const c = connectFor(group);
+    if (c === undefined) return;
     try {
       if (group.length === 1) {
         // Alone: the write's own transaction, no savepoint needed.
@@ -640,13 +645,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const flushReads = () => {
     const batch = pendingReads;
     pendingReads = [];
-    let c: Connection;
-    try {
-      c = connect();
-    } catch (error) {
-      for (const read of batch) read.reject(toStoreError(error, busyTimeoutMs));
-      return;
-    }
+    const c = connectFor(batch);
+    if (c === undefined) return;
     if (batch.length === 1) {
       const only = batch[0]!;
       try {
