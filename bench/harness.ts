@@ -53,7 +53,8 @@ export interface CompareOptions {
   readonly target?: number;
 }
 
-const median = (xs: readonly number[]) => {
+/** The median of `xs` (the mean of the middle two for an even count). */
+export const median = (xs: readonly number[]) => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;

@@ -26,7 +26,7 @@ import { createPaymentLinks } from "@paylink/core";
 import { createPaylinkApp, serve, staticKeys } from "@paylink/http";
 import { createMemoryStore } from "@paylink/store-memory";
 import { sampleLinkInput } from "@paylink/testing";
-import { type BenchModuleResult, rowFromRounds } from "./harness.js";
+import { type BenchModuleResult, median, rowFromRounds } from "./harness.js";
 
 /** The few Hono calls the baseline makes. */
 interface BareHono {
@@ -168,12 +168,6 @@ async function pickGenerator(url: string): Promise<LoadGenerator> {
     return "node:http";
   }
 }
-
-const median = (xs: readonly number[]) => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 /** Runs the HTTP benchmark. */
 export async function run(): Promise<BenchModuleResult> {
