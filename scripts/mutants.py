@@ -28,14 +28,20 @@ muts = [
  ("M9 table ignores due", "packages/core/src/decision.ts", "row[type] = [Object.freeze(notDue), Object.freeze(due)] as const;", "row[type] = [Object.freeze(notDue), Object.freeze(notDue)] as const;"),
  ("M10 stamp overwrites", "packages/core/src/links.ts", "if (next[field] === null)", "if (true)"),
  ("M11 no retry on lost swap", "packages/core/src/links.ts", "if (!written) continue;", "if (!written) return err(errors.conflict(id));"),
- ("M12 SQLite never groups commits", "packages/store-sqlite/src/index.ts", "if (!groupCommit) return use(work);", "return use(work);"),
- ("M13 SQLite group retry keeps the failed group", "packages/store-sqlite/src/index.ts", 'rollback(c);\n          c.s.begin.run();', ""),
+ ("M12 SQLite never groups commits", "packages/store-sqlite/src/index.ts", "const groupLimit = groupCommit ? maxGroupSize : 1;", "const groupLimit = 1;"),
+ ("M13 SQLite group retry keeps the failed group", "packages/store-sqlite/src/index.ts", 'rollback(c);\n        c.s.begin.run();', ""),
  ("M14 SQLite batched read ignores the account", "packages/store-sqlite/src/index.ts", "row.account_id !== read.scope.accountId ||", ""),
  ("M15 Postgres batched read ignores the account", "packages/store-postgres/src/index.ts", "row.account_id !== pending.scope.accountId ||", ""),
  ("M16 Postgres batched reads share objects", "packages/store-postgres/src/index.ts", "handedOut.has(row.id) ? structuredClone(row.payment) : row.payment", "row.payment"),
+ ("M17 memory store writes despite a lost key claim", "packages/store-memory/src/index.ts", "if (idempotency !== undefined && !holds(scope, idempotency)) return KEY_LOST;\n      if (rows.has", "if (rows.has"),
+ ("M18 SQLite never takes over a lapsed lease", "packages/store-sqlite/src/index.ts", "existing.locked_until <= record.createdAt", "false"),
+ ("M19 Postgres keyed write ignores the claim", "packages/store-postgres/src/index.ts", "if (answered.rowCount !== 1) {", "if (false) {"),
+ ("M20 SQLite waits for the lock on the thread", "packages/store-sqlite/src/index.ts", "if (blocking) retryBusy(busyTimeoutMs, () => c.s.begin.run());\n      else c.s.begin.run();", "retryBusy(busyTimeoutMs, () => c.s.begin.run());"),
+ ("M21 a command does not store its key's response with its write", "packages/core/src/links.ts", "rejection === null ? keyed(idempotency, next) : undefined", "undefined"),
 ]
 # The projects each mutant's tests live in (default: core and the memory store).
-projects = {"M12": "store-sqlite", "M13": "store-sqlite", "M14": "store-sqlite", "M15": "store-postgres", "M16": "store-postgres"}
+projects = {"M12": "store-sqlite", "M13": "store-sqlite", "M14": "store-sqlite", "M15": "store-postgres", "M16": "store-postgres",
+            "M18": "store-sqlite", "M19": "store-postgres", "M20": "store-sqlite", "M21": "store-memory --project http"}
 only = sys.argv[1:] 
 for name, path, old, new in muts:
     if only and name.split()[0] not in only: continue

@@ -95,6 +95,7 @@ td.desc{max-width:360px;overflow-wrap:anywhere}
 .meta{color:var(--muted);font-size:12px;margin-top:2px}
 .meta summary{cursor:pointer;width:max-content}
 form.inline{display:inline;margin:0}
+nav.pager{display:flex;gap:18px;margin:12px 0 0}
 form.create{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-end;background:#fff;border:1px solid var(--line);border-radius:10px;padding:16px}
 form.create .grow{flex:1 1 280px}
 form.create .grow input{width:100%}

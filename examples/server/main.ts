@@ -1,7 +1,9 @@
 /**
  * `pnpm start`: the Paylink demo server on 127.0.0.1:$PORT (default 3000) over the SQLite file
- * $PAYLINK_DB (default ./.paylink/demo.db). Ctrl-C stops it cleanly; a second Ctrl-C forces.
+ * $PAYLINK_DB (default ./.paylink/demo.db), answering loopback hosts and those in
+ * $PAYLINK_ALLOWED_HOSTS. Ctrl-C stops it cleanly; a second Ctrl-C forces.
  */
+import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from "./hosts.js";
 import { startDemoServer } from "./server.js";
 
 const port = Number(process.env.PORT ?? 3000);
@@ -10,10 +12,17 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(1);
 }
 const dbFile = process.env.PAYLINK_DB ?? "./.paylink/demo.db";
+let allowedHosts: string[];
+try {
+  allowedHosts = parseAllowedHosts(process.env[ALLOWED_HOSTS_ENV]);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
 
 let demo: Awaited<ReturnType<typeof startDemoServer>>;
 try {
-  demo = await startDemoServer({ port, dbFile });
+  demo = await startDemoServer({ port, dbFile, allowedHosts });
 } catch (error) {
   const code = (error as { code?: string }).code;
   console.error(

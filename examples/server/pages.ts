@@ -76,6 +76,7 @@ export const PAY_RESULTS = {
   },
   not_payable: { ok: false, text: "This link could not be paid: see its status below." },
 } as const;
+/** A result the pay form's redirect may name (`?result=`); any other value shows nothing. */
 export type PayResult = keyof typeof PAY_RESULTS;
 
 const flash = (message: { ok: boolean; text: Fragment } | undefined): Html | "" =>
@@ -133,11 +134,35 @@ export interface MerchantFlash {
   readonly text: string;
 }
 
-/** The merchant page: every payment of the demo account, a Cancel button where the machine allows it. */
-export function merchantPageBody(payments: readonly Payment[], now: Date, message?: MerchantFlash): Html {
+/** Where a page of the merchant's table is in the list, as cursors (payment ids). */
+export interface MerchantPaging {
+  /** The cursor this page starts after (`?starting_after=`), or `null` on the newest page. */
+  readonly cursor: string | null;
+  /** The cursor of the next, older page (this page's last id), or `null` when there is none. */
+  readonly older: string | null;
+}
+
+/** Rows of the merchant page: bounded, so the page costs the same with 10 payments or 10 million. */
+export const MERCHANT_PAGE_SIZE = 50;
+
+const NEWEST: MerchantPaging = { cursor: null, older: null };
+
+/**
+ * The merchant page: one page of the demo account's payments (the caller reads it, newest first), a
+ * Cancel button where the machine allows it, and links to the newest and the next older page.
+ */
+export function merchantPageBody(
+  payments: readonly Payment[],
+  now: Date,
+  message?: MerchantFlash,
+  paging: MerchantPaging = NEWEST,
+): Html {
+  const { cursor, older } = paging;
+  // A cancel on an older page sends its cursor along, so the redirect comes back to that page.
+  const stay = cursor === null ? "" : html`<input type="hidden" name="starting_after" value="${cursor}">`;
   const rows = payments.map((payment) => {
     const cancel = allows(payment, "CANCEL", now)
-      ? html`<form class="inline" method="post" action="/merchant/payments/${encodeURIComponent(payment.id)}/cancel"><button class="danger" type="submit" aria-label="Cancel ${payment.id}">Cancel</button></form>`
+      ? html`<form class="inline" method="post" action="/merchant/payments/${encodeURIComponent(payment.id)}/cancel">${stay}<button class="danger" type="submit" aria-label="Cancel ${payment.id}">Cancel</button></form>`
       : html`<span class="muted">—</span>`;
     const metadata = Object.entries(payment.metadata ?? {});
     return html`<tr id="${payment.id}" data-id="${payment.id}" data-status="${payment.status}" data-kind="${payment.kind}">
@@ -155,14 +180,25 @@ export function merchantPageBody(payments: readonly Payment[], now: Date, messag
 </tr>`;
   });
   const cancelable = payments.filter((payment) => allows(payment, "CANCEL", now)).length;
+  const empty =
+    cursor === null
+      ? "No payments yet."
+      : "No older payments here: this was the last page, or the link to it is out of date.";
+  const pager =
+    cursor === null && older === null
+      ? ""
+      : html`<nav class="pager" aria-label="Pages of payments">${
+          cursor === null ? "" : html`<a href="/" rel="first">Newest</a>`
+        }${older === null ? "" : html`<a href="/?${new URLSearchParams({ starting_after: older }).toString()}" rel="next">Older</a>`}</nav>`;
   return html`<main>
 <h1>Payments</h1>
-<p class="lead">Every payment of the demo account, newest first: ${payments.length} in all, ${cancelable} can be canceled now. The Cancel button appears only where the lifecycle machine allows a cancel.</p>
+<p class="lead">The payments of the demo account, newest first, ${MERCHANT_PAGE_SIZE} a page${cursor === null ? "" : " (an older page)"}: ${payments.length} on this page, ${cancelable} can be canceled now. The Cancel button appears only where the lifecycle machine allows a cancel.</p>
 ${message === undefined ? "" : flash(message)}
 <table>
 <thead><tr><th>ID</th><th>Kind</th><th>Status</th><th class="num">Amount</th><th>Description</th><th>Created</th><th>Action</th></tr></thead>
-<tbody>${rows.length === 0 ? html`<tr><td colspan="7" class="muted">No payments yet.</td></tr>` : rows}</tbody>
+<tbody>${rows.length === 0 ? html`<tr><td colspan="7" class="muted">${empty}</td></tr>` : rows}</tbody>
 </table>
+${pager}
 <h2>Create a payment link</h2>
 <form class="create" method="post" action="/merchant/payments">
 <div class="grow"><label for="description">Description</label><input id="description" name="description" maxlength="1000" placeholder="For cappuccino"></div>

@@ -12,8 +12,11 @@ import {
   type Scope,
 } from "@paylink/core";
 
+/** The demo's only account. */
 export const DEMO_ACCOUNT = "acct_demo";
+/** The demo's test-mode API key (Bearer or `x-api-key`), printed in the banner. */
 export const DEMO_KEY = "sk_test_demo";
+/** The scope the pages and the seed act in: the demo account, test mode. */
 export const DEMO_SCOPE: Scope = { accountId: DEMO_ACCOUNT, livemode: false };
 
 /** The seeded payments: stable id → the state it is created in. */
@@ -27,6 +30,7 @@ export const DEMO_PAYMENTS = {
   pay_demo_expired: "expired",
   pay_demo_charge: "charge (pending)",
 } as const;
+/** The id of a seeded payment. */
 export type DemoId = keyof typeof DEMO_PAYMENTS;
 
 const DAY = 86_400_000;

@@ -1,7 +1,8 @@
 /**
  * The demo server: both API dialects of `@paylink/http` over the embedded SQLite store, server-rendered
  * pages (the merchant page `/`, the hosted payment page `/pay/{id}`, the lifecycle at `/lifecycle`; see
- * `web.ts`), one log line per request and a graceful stop.
+ * `web.ts`), one log line per request and a graceful stop. Every request is first checked against the
+ * allowed hosts (`hosts.ts`): any other `Host` is refused before a page or the API sees it.
  */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -14,8 +15,12 @@ import {
 } from "@paylink/core";
 import { createPaylinkApp, type ServerHandle, serve, staticKeys } from "@paylink/http";
 import { createSqliteStore } from "@paylink/store-sqlite";
+import { type AllowedHosts, allowedHosts, LOOPBACK_HOSTS, refuseOtherHosts } from "./hosts.js";
 import { DEMO_ACCOUNT, DEMO_KEY, DEMO_PAYMENTS, DEMO_SCOPE, type DemoId, seedDemo } from "./seed.js";
 import { createWebPages } from "./web.js";
+
+/** The demo's limit on failed API-key checks per client (see `authFailureLimit` in `@paylink/http`). */
+export const DEMO_AUTH_FAILURE_LIMIT = { max: 20, windowMs: 60_000 } as const;
 
 /** A store the demo can run on, and close when it stops. */
 export type DemoStore = PaymentStore & IdempotencyStore & { close(): void };
@@ -39,6 +44,11 @@ export interface DemoOptions {
   readonly log?: (line: string) => void;
   /** Time source (tests). Default: the system clock. */
   readonly clock?: Clock;
+  /**
+   * Hostnames answered besides loopback (`PAYLINK_ALLOWED_HOSTS`, see `parseAllowedHosts`); a leading
+   * dot allows subdomains too. The address the server listens on, unless a wildcard, is added.
+   */
+  readonly allowedHosts?: readonly string[];
 }
 
 /** A running demo server. */
@@ -50,6 +60,8 @@ export interface DemoServer {
   /** The three ready curl lines: cancel, the same again (no-op), cancel a charge (refused). */
   readonly curl: readonly string[];
   readonly links: PaymentLinks;
+  /** The hosts it answers (and form posts may come from). */
+  readonly hosts: AllowedHosts;
   /** Stops accepting, finishes requests in flight, then closes the store. Idempotent. */
   close(): Promise<void>;
 }
@@ -57,6 +69,12 @@ export interface DemoServer {
 /** Starts the demo: opens (and seeds) the store, serves both dialects, and returns once ready. */
 export async function startDemoServer(options: DemoOptions): Promise<DemoServer> {
   const log = options.log ?? ((line: string) => console.log(line));
+  const hostname = options.hostname ?? "127.0.0.1";
+  // The address it listens on is a host it is served on (unless loopback, already in, or a wildcard,
+  // which names no host). Built before the store opens: a bad name throws with nothing to clean up.
+  const bound = hostname.includes(":") ? `[${hostname}]` : hostname;
+  const skip = hostname === "0.0.0.0" || hostname === "::" || allowedHosts().allowsHost(bound);
+  const hosts = allowedHosts([...(options.allowedHosts ?? []), ...(skip ? [] : [bound])]);
   const store = openStore(options.dbFile);
   let handler: (request: Request, env?: object) => Promise<Response> = async () =>
     new Response("starting", { status: 503, headers: { "retry-after": "1" } });
@@ -65,7 +83,7 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     server = await serve({
       app: { fetch: (request, env) => handler(request, env) },
       port: options.port,
-      hostname: options.hostname ?? "127.0.0.1",
+      hostname,
     });
   } catch (error) {
     store.close();
@@ -90,13 +108,18 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     docsBaseUrl: base,
     title: "Paylink demo API",
     authenticate: staticKeys({ [DEMO_KEY]: { accountId: DEMO_ACCOUNT, livemode: false, canWrite: true } }),
+    // A brake on guessing keys: 20 unknown keys a minute per client address, then 429 until the window frees.
+    authFailureLimit: DEMO_AUTH_FAILURE_LIMIT,
   });
 
-  const pages = createWebPages({ links, scope: DEMO_SCOPE, clock });
+  const pages = createWebPages({ links, scope: DEMO_SCOPE, clock, hosts });
 
-  /** The HTML pages first (`/`, `/pay/…`, `/merchant/…`, `/lifecycle`), then the API. */
+  /**
+   * The host check first (DNS rebinding: another `Host` gets 421 before anything is read or changed),
+   * then the HTML pages (`/`, `/pay/…`, `/merchant/…`, `/lifecycle`), then the API.
+   */
   async function route(request: Request, env?: object): Promise<Response> {
-    return (await pages(request)) ?? api.fetch(request, env);
+    return refuseOtherHosts(hosts, request) ?? (await pages(request)) ?? api.fetch(request, env);
   }
 
   // One line per request: method, path (never the query, never a header), status, milliseconds.
@@ -128,13 +151,14 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
   }
   const banner = [
     `Paylink demo server on ${base}`,
-    `  Merchant page   ${base}/   (every payment, Cancel buttons, create a link)`,
+    `  Merchant page   ${base}/   (payments, 50 a page, Cancel buttons, create a link)`,
     `  Lifecycle       ${base}/lifecycle   (the diagram generated from the machine, with counts)`,
     `  API reference   ${base}/docs`,
     `  OpenAPI         ${base}/openapi.json`,
     `  Dialect A       ${base}/payments/{id}/cancel   (x-api-key or Authorization: Bearer)`,
     `  Dialect B (DNA) ${base}/v1/payment-links/{id}/cancellation   (Authorization: Bearer)`,
     `  Database        ${options.dbFile} (SQLite; delete it to start over)`,
+    `  Allowed hosts   ${[...LOOPBACK_HOSTS, ...hosts.extra].join(", ")}  (any other Host: 421; add names with PAYLINK_ALLOWED_HOSTS)`,
     `  API key         ${DEMO_KEY}  (test mode, account ${DEMO_ACCOUNT})`,
     "  Payments        (hosted pages: test card 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined)",
     ...statuses,
@@ -151,6 +175,7 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     banner,
     curl,
     links,
+    hosts,
     close() {
       closing ??= (async () => {
         await server.close();

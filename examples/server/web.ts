@@ -7,8 +7,9 @@
  * - `GET /lifecycle` — the diagram generated from the machine, with the account's counts.
  *
  * Pages call the commands directly with the demo's scope: no API key is involved or printed. Form posts
- * are refused (403) unless they come from this origin (`Sec-Fetch-Site`, `Origin`), and every action
- * answers with a 303 redirect, so everything works without JavaScript.
+ * are refused (403) unless they come from this origin (`Sec-Fetch-Site`) on an allowed host (`Origin`,
+ * see `hosts.ts`), and every action answers with a 303 redirect, so everything works without JavaScript.
+ * The `Host` itself is checked before any page is reached, by `server.ts`.
  */
 import {
   type Clock,
@@ -24,10 +25,12 @@ import {
   toMinorUnits,
 } from "@paylink/core";
 import { lifecycleSvg } from "./diagram.js";
+import { type AllowedHosts, allowedHosts } from "./hosts.js";
 import { page } from "./html.js";
 import {
   FORM_CURRENCIES,
   lifecyclePageBody,
+  MERCHANT_PAGE_SIZE,
   type MerchantFlash,
   merchantPageBody,
   messageBody,
@@ -46,6 +49,8 @@ export interface WebPagesOptions {
   readonly clock: Clock;
   /** Where a failed command's error goes (never to the page). Default: `console.error`. */
   readonly onError?: (error: PaylinkError) => void;
+  /** The hosts a form post's `Origin` may name. Default: loopback only (`allowedHosts()`). */
+  readonly hosts?: AllowedHosts;
 }
 
 const ID = /^[A-Za-z0-9_.:-]{1,255}$/;
@@ -70,12 +75,29 @@ const methodNotAllowed = (allow: string) =>
 /**
  * True when a form post comes from another site or origin. Browsers send `Sec-Fetch-Site` and `Origin`
  * on form posts; a client that sends neither (curl, a script) is not a browser a page can misuse.
+ *
+ * `Origin` is checked against the allowed hosts, never against the request's `Host`: under DNS
+ * rebinding the attacker's page is same-origin with its own `Host`, so that comparison always passes.
+ * Another port of an allowed host is a different origin, which `Sec-Fetch-Site` (`same-site`) refuses.
  */
-export function isCrossOrigin(request: Request): boolean {
+export function isCrossOrigin(request: Request, hosts: AllowedHosts): boolean {
   const site = request.headers.get("sec-fetch-site");
   if (site !== null && site !== "same-origin" && site !== "none") return true;
   const origin = request.headers.get("origin");
-  return origin !== null && origin !== new URL(request.url).origin;
+  return origin !== null && !hosts.allowsOrigin(origin);
+}
+
+/**
+ * The path's segments, each percent-decoded on its own: an encoded `/` (`%2F`) stays inside its segment,
+ * where the id pattern then refuses it, instead of becoming a separator (`/pay/x%2Fpay` is not
+ * `/pay/x/pay`). `undefined` when a segment is not valid percent-encoded UTF-8.
+ */
+export function pathSegments(pathname: string): string[] | undefined {
+  try {
+    return pathname.slice(1).split("/").map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Reads an `application/x-www-form-urlencoded` body of at most `limit` bytes (an empty body is empty). */
@@ -107,6 +129,7 @@ export function createWebPages(
   options: WebPagesOptions,
 ): (request: Request) => Promise<Response | undefined> {
   const { links, scope, clock } = options;
+  const hosts = options.hosts ?? allowedHosts();
   const report =
     options.onError ??
     ((error: PaylinkError) => console.error(`[demo pages] ${error.code}: ${error.message}`));
@@ -175,21 +198,39 @@ export function createWebPages(
     return back(succeeds ? "paid" : "declined");
   }
 
+  /**
+   * One page of the merchant's table: the newest {@link MERCHANT_PAGE_SIZE}, or those after the cursor
+   * `?starting_after=<id>` (the last id of the previous page). A cursor that is not an id, or names no
+   * payment of the scope, shows an empty page that says so, with the link back to the newest.
+   */
   async function merchantPage(request: Request): Promise<Response> {
-    const payments = await listAll();
-    if (!Array.isArray(payments)) return unavailable(payments);
-    const flash = merchantFlash(new URL(request.url).searchParams);
+    const query = new URL(request.url).searchParams;
+    const asked = query.get("starting_after");
+    const cursor = asked === null || asked === "" ? null : asked;
+    let payments: Payment[] = [];
+    if (cursor === null || ID.test(cursor)) {
+      // One more than shown: whether it exists decides the "Older" link, without a count.
+      const limit = MERCHANT_PAGE_SIZE + 1;
+      const read = await links.list(scope, cursor === null ? { limit } : { limit, startingAfter: cursor });
+      if (read.isErr()) return unavailable(read.error);
+      payments = read.value;
+    }
+    const shown = payments.slice(0, MERCHANT_PAGE_SIZE);
+    const older = payments.length > MERCHANT_PAGE_SIZE ? shown.at(-1)!.id : null;
     return page({
       title: "Payments · Paylink demo",
-      body: merchantPageBody(payments, clock.now(), flash),
+      body: merchantPageBody(shown, clock.now(), merchantFlash(query), { cursor, older }),
       section: "payments",
     });
   }
 
-  async function cancel(id: string): Promise<Response> {
+  async function cancel(form: URLSearchParams, id: string): Promise<Response> {
     const outcome = await links.cancel(scope, id);
+    // Back to the page the button was on (the form sends its cursor), so the row is in view again.
+    const from = form.get("starting_after");
+    const at: Record<string, string> = from !== null && ID.test(from) ? { starting_after: from } : {};
     const to = (query: Record<string, string>) =>
-      redirect(`/?${new URLSearchParams(query)}#${encodeURIComponent(id)}`);
+      redirect(`/?${new URLSearchParams({ ...query, ...at })}#${encodeURIComponent(id)}`);
     if (outcome.isOk())
       return to({ done: outcome.value.changed ? "canceled" : "already_canceled", payment: id });
     const error = outcome.error;
@@ -249,32 +290,35 @@ export function createWebPages(
     const { pathname } = new URL(request.url);
     const read = request.method === "GET" || request.method === "HEAD";
     const post = request.method === "POST";
-    let path: string;
-    try {
-      path = decodeURIComponent(pathname);
-    } catch {
+    // Matched segment by segment, each decoded alone: decoding the whole path first would turn
+    // `/pay/x%2Fpay` into the pay action of `x` (the API's router answers it 404, so must the pages).
+    const segments = pathSegments(pathname);
+    if (segments === undefined) {
       return pathname.startsWith("/pay/") || pathname.startsWith("/merchant/") ? notFound() : undefined;
     }
+    const path = segments.length === 1 ? segments[0] : undefined;
+    if (path === "") return read ? merchantPage(request) : methodNotAllowed("GET, HEAD");
+    if (path === "lifecycle") return read ? lifecyclePage() : methodNotAllowed("GET, HEAD");
 
-    if (path === "/") return read ? merchantPage(request) : methodNotAllowed("GET, HEAD");
-    if (path === "/lifecycle") return read ? lifecyclePage() : methodNotAllowed("GET, HEAD");
-
-    const payMatch = /^\/pay\/([^/]+)(\/pay)?$/.exec(path);
-    const cancelMatch = /^\/merchant\/payments\/([^/]+)\/cancel$/.exec(path);
-    const createMatch = path === "/merchant/payments";
+    const [first, second, third, fourth] = segments;
+    const n = segments.length;
+    const payMatch = first === "pay" && (n === 2 || (n === 3 && third === "pay"));
+    const underPayments = first === "merchant" && second === "payments";
+    const cancelMatch = underPayments && n === 4 && fourth === "cancel";
+    const createMatch = underPayments && n === 2;
     if (!payMatch && !cancelMatch && !createMatch) {
-      return path.startsWith("/pay/") || path.startsWith("/merchant/")
+      return (first === "pay" || first === "merchant") && n > 1
         ? notFound("There is no page at this address.")
         : undefined;
     }
-    const id = payMatch?.[1] ?? cancelMatch?.[1];
+    // Decoded, an id is checked whole: a `/`, a NUL or anything else outside the pattern is a 404.
+    const id = payMatch ? second : cancelMatch ? third : undefined;
     if (id !== undefined && !ID.test(id)) return notFound();
 
-    if (payMatch && payMatch[2] === undefined)
-      return read ? payPage(request, id!) : methodNotAllowed("GET, HEAD");
+    if (payMatch && n === 2) return read ? payPage(request, id!) : methodNotAllowed("GET, HEAD");
     // The form actions.
     if (!post) return methodNotAllowed("POST");
-    if (isCrossOrigin(request)) {
+    if (isCrossOrigin(request, hosts)) {
       return page({
         title: "Refused",
         body: messageBody("Refused", "This form can only be sent from a page of this server."),
@@ -300,7 +344,7 @@ export function createWebPages(
       });
     }
     if (payMatch) return pay(form, id!);
-    if (cancelMatch) return cancel(id!);
+    if (cancelMatch) return cancel(form, id!);
     return create(form);
   };
 }

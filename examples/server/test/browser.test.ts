@@ -434,4 +434,26 @@ describe.skipIf(!hasChromium)("the demo's pages in Chromium", { timeout: 30_000 
     // violation above all) is a fault.
     expect(consoleErrors.filter((text) => !text.startsWith("Failed to load resource"))).toEqual([]);
   });
+
+  it("10. the merchant page shows 50 payments a page; Older and Newest are plain links (no JavaScript)", async () => {
+    for (let i = 0; i < 50; i++) await createLink(`Paging ${i}`);
+    const payments = await listAll();
+    expect(payments.length).toBeGreaterThan(50);
+    expect(payments.length).toBeLessThanOrEqual(100);
+    const ids = (page: Page) =>
+      page.locator("tbody tr[data-id]").evaluateAll((trs) => trs.map((tr) => tr.id));
+    const page = await newPage(noJs);
+    await page.goto(`${demo.url}/`);
+    expect(await ids(page)).toEqual(payments.slice(0, 50).map((p) => p.id));
+    expect(await page.getByRole("link", { name: "Newest" }).count()).toBe(0);
+    await page.getByRole("link", { name: "Older" }).click();
+    await page.waitForURL(/\?starting_after=/);
+    expect(await ids(page)).toEqual(payments.slice(50).map((p) => p.id));
+    expect(await page.getByRole("link", { name: "Older" }).count()).toBe(0);
+    await shot(page, "merchant-older-page.png");
+    await page.getByRole("link", { name: "Newest" }).click();
+    await page.waitForURL(`${demo.url}/`);
+    expect(await ids(page)).toEqual(payments.slice(0, 50).map((p) => p.id));
+    await page.close();
+  });
 });

@@ -1,12 +1,13 @@
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEMO_PAYMENTS, type DemoId } from "../seed.js";
-import { type DemoServer, startDemoServer } from "../server.js";
+import { DEMO_AUTH_FAILURE_LIMIT, type DemoServer, startDemoServer } from "../server.js";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../..", import.meta.url));
@@ -204,6 +205,27 @@ describe("the demo server", () => {
     expect(chargeNow.data.status).toBe("pending");
   });
 
+  it(`limits failed key checks: after ${DEMO_AUTH_FAILURE_LIMIT.max} unknown keys a client gets 429 with Retry-After`, async () => {
+    // A server of its own: the other tests' failures must not count.
+    const fresh = await startDemoServer({ port: 0, dbFile: tempDb(), log: () => undefined });
+    try {
+      const wrong = { "x-api-key": "sk_test_guess" };
+      for (let i = 0; i < DEMO_AUTH_FAILURE_LIMIT.max; i++) {
+        expect((await fetch(`${fresh.url}/payments/pay_demo_paid`, { headers: wrong })).status).toBe(401);
+      }
+      const blocked = await fetch(`${fresh.url}/payments/pay_demo_paid`, { headers: wrong });
+      expect(blocked.status).toBe(429);
+      expect(Number(blocked.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(((await blocked.json()) as { error: { code: string } }).error.code).toBe(
+        "too_many_auth_failures",
+      );
+      // The pages need no key and are not affected.
+      expect((await fetch(`${fresh.url}/pay/pay_demo_paid`)).status).toBe(200);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("keeps its state across a restart and does not seed again", async () => {
     await demo.close();
     await demo.close();
@@ -225,7 +247,7 @@ describe("main.ts", () => {
     const dbFile = tempDb();
     const child = spawn(join(root, "node_modules/.bin/tsx"), ["examples/server/main.ts"], {
       cwd: root,
-      env: { ...process.env, PORT: "0", PAYLINK_DB: dbFile },
+      env: { ...process.env, PORT: "0", PAYLINK_DB: dbFile, PAYLINK_ALLOWED_HOSTS: "demo.example.com" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -236,17 +258,58 @@ describe("main.ts", () => {
       out += chunk;
     });
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-    const deadline = Date.now() + 30_000;
-    while (!/curl .*pay_demo_charge/.test(out) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!/curl .*pay_demo_charge/.test(out) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const url = /Paylink demo server on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+      expect(url, out).toBeDefined();
+      const response = await fetch(`${url}/payments/pay_demo_viewed/cancel`, { method: "POST", headers: A });
+      expect(response.status).toBe(200);
+      // PAYLINK_ALLOWED_HOSTS is read: its name is answered, any other is refused.
+      expect(out).toContain("Allowed hosts   localhost, *.localhost, 127.x.x.x, [::1], demo.example.com ");
+      const port = Number(new URL(url!).port);
+      expect(await statusWithHost(port, "demo.example.com")).toBe(200);
+      expect(await statusWithHost(port, "rebind.attacker.example")).toBe(421);
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(out).toContain("Stopped.");
+      expect(out).toMatch(/POST \/payments\/pay_demo_viewed\/cancel 200/);
+    } finally {
+      // A failed expectation must not leave the server running.
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
     }
-    const url = /Paylink demo server on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
-    expect(url, out).toBeDefined();
-    const response = await fetch(`${url}/payments/pay_demo_viewed/cancel`, { method: "POST", headers: A });
-    expect(response.status).toBe(200);
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
-    expect(out).toContain("Stopped.");
-    expect(out).toMatch(/POST \/payments\/pay_demo_viewed\/cancel 200/);
   }, 60_000);
+
+  it("refuses to start when PAYLINK_ALLOWED_HOSTS holds something that is not a hostname", async () => {
+    const failed = await run(join(root, "node_modules/.bin/tsx"), ["examples/server/main.ts"], {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: "0",
+        PAYLINK_DB: tempDb(),
+        PAYLINK_ALLOWED_HOSTS: "ok.example, http://x:1",
+      },
+      // Were the value accepted, the server would run on: stop it rather than hang the test.
+      timeout: 20_000,
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain('PAYLINK_ALLOWED_HOSTS: "http://x:1" is not a hostname');
+  }, 30_000);
 });
+
+/** The status of `GET /` sent to 127.0.0.1:`port` with this `Host` (fetch would set its own). */
+function statusWithHost(port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest({ host: "127.0.0.1", port, path: "/", headers: { host } }, (response) => {
+      response.resume();
+      resolve(response.statusCode!);
+    });
+    outgoing.on("error", reject);
+    outgoing.end();
+  });
+}

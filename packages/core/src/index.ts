@@ -50,6 +50,7 @@ export {
 } from "./lifecycle.js";
 export {
   type CancelResult,
+  type CommandOptions,
   createPaymentLinks,
   type PaymentLinks,
   type PaymentLinksOptions,
@@ -77,11 +78,14 @@ export {
   ScopeSchema,
   TextSchema,
 } from "./schemas.js";
-export type {
-  IdempotencyRecord,
-  IdempotencyStore,
-  PaymentRef,
-  PaymentStore,
-  StoredEvent,
-  StoredPayment,
+export {
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  type IdempotentWrite,
+  KEY_LOST,
+  type PaymentRef,
+  type PaymentStore,
+  type StoredEvent,
+  type StoredPayment,
+  type WriteResult,
 } from "./store.js";

@@ -8,11 +8,18 @@ import type { LifecycleEventType, Status } from "./lifecycle.js";
 import {
   type CreatePaymentInput,
   CreatePaymentInputSchema,
+  isStorableText,
   type Payment,
   type Scope,
   ScopeSchema,
 } from "./schemas.js";
-import type { PaymentStore, StoredEvent, StoredPayment } from "./store.js";
+import {
+  type IdempotentWrite,
+  KEY_LOST,
+  type PaymentStore,
+  type StoredEvent,
+  type StoredPayment,
+} from "./store.js";
 
 /** Options of {@link createPaymentLinks}. */
 export interface PaymentLinksOptions {
@@ -34,25 +41,49 @@ export interface CancelResult {
   readonly changed: boolean;
 }
 
+/**
+ * Options of a command that writes. `idempotency` stores a transport's response for an idempotency key
+ * in the same atomic write as the command's own (see {@link IdempotentWrite}): a key's claim can then
+ * never outlive its outcome. The store must implement `IdempotencyStore`.
+ */
+export interface CommandOptions {
+  readonly idempotency?: {
+    /** The key, claimed in the command's scope. */
+    readonly key: string;
+    /** The claim's token (`IdempotencyRecord.token`). */
+    readonly token: string;
+    /**
+     * The response to store with a successful write, from the payment as written. Called before each
+     * write attempt; not called for a command that writes nothing or is refused (the transport then
+     * stores its answer itself: repeating such a command changes nothing).
+     */
+    readonly respond: (payment: Payment) => { readonly status: number; readonly body: string };
+  };
+}
+
 /** The commands of Paylink. Every method returns a `ResultAsync` and never throws or rejects. */
 export interface PaymentLinks {
   /** Creates a payment link (or a charge) in `pending`. */
-  create(scope: Scope, input: CreatePaymentInput): ResultAsync<Payment, PaylinkError>;
+  create(
+    scope: Scope,
+    input: CreatePaymentInput,
+    options?: CommandOptions,
+  ): ResultAsync<Payment, PaylinkError>;
   /** Reads a payment, applying a due expiry first. */
   get(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
   /**
    * Cancels a link that is pending, viewed or attempted. A canceled link answers `changed: false` and
    * writes nothing. Charges: `charge_not_cancelable`; processing, paid, expired: `payment_not_cancelable`.
    */
-  cancel(scope: Scope, id: string): ResultAsync<CancelResult, PaylinkError>;
+  cancel(scope: Scope, id: string, options?: CommandOptions): ResultAsync<CancelResult, PaylinkError>;
   /** Records that the customer opened the link (only the first view changes it). */
-  view(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
+  view(scope: Scope, id: string, options?: CommandOptions): ResultAsync<Payment, PaylinkError>;
   /** Starts a payment: pending | viewed | attempted → processing, else `link_not_payable`. */
-  startPayment(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
+  startPayment(scope: Scope, id: string, options?: CommandOptions): ResultAsync<Payment, PaylinkError>;
   /** The payment in flight failed: processing → attempted (or expired if past `expiresAt`). */
-  paymentFailed(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
+  paymentFailed(scope: Scope, id: string, options?: CommandOptions): ResultAsync<Payment, PaylinkError>;
   /** The payment succeeded: → paid; on a canceled or expired link, a `late_payment` event is recorded. */
-  paymentSucceeded(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
+  paymentSucceeded(scope: Scope, id: string, options?: CommandOptions): ResultAsync<Payment, PaylinkError>;
   /**
    * Expires up to `limit` (default 100) due links, oldest expiry first, up to 256 at a time concurrently;
    * returns how many were expired.
@@ -116,7 +147,8 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
       typeof scope.accountId === "string" &&
       scope.accountId.length > 0 &&
       scope.accountId.length <= 255 &&
-      typeof scope.livemode === "boolean"
+      typeof scope.livemode === "boolean" &&
+      isStorableText(scope.accountId)
     ) {
       return ok(scope);
     }
@@ -150,6 +182,7 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
     scope: Scope,
     id: string,
     type: LifecycleEventType | null,
+    idempotency?: CommandOptions["idempotency"],
   ): Promise<Result<Outcome, PaylinkError>> {
     const scoped = checkScope(scope);
     if (scoped.isErr()) return err(scoped.error);
@@ -202,7 +235,11 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
           { payment: next, version: record.version + 1 },
           record.version,
           events,
+          // A refused command's write is only its due expiry: its answer is the refusal, which the
+          // transport stores itself.
+          rejection === null ? keyed(idempotency, next) : undefined,
         );
+        if (written === KEY_LOST) return err(keyLost(id));
         if (!written) continue;
       }
       if (rejection !== null) return err(rejection);
@@ -222,10 +259,14 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
     return new ResultAsync(promise.catch((cause: unknown) => err(errors.storeUnavailable(cause))));
   };
 
-  const payment = (scope: Scope, id: string, type: LifecycleEventType | null) =>
-    safely(async () => (await run(scope, id, type)).map((outcome) => outcome.payment));
+  const payment = (scope: Scope, id: string, type: LifecycleEventType | null, options?: CommandOptions) =>
+    safely(async () => (await run(scope, id, type, options?.idempotency)).map((outcome) => outcome.payment));
 
-  async function create(scope: Scope, input: CreatePaymentInput): Promise<Result<Payment, PaylinkError>> {
+  async function create(
+    scope: Scope,
+    input: CreatePaymentInput,
+    idempotency?: CommandOptions["idempotency"],
+  ): Promise<Result<Payment, PaylinkError>> {
     const scoped = checkScope(scope);
     if (scoped.isErr()) return err(scoped.error);
     const parsed = CreatePaymentInputSchema.safeParse(input);
@@ -264,20 +305,26 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
       };
       const created: Payment = { ...draft, url: urlFor(draft) };
       const record: StoredPayment = { payment: created, version: 1 };
-      if (await store.insert(scope, record, eventsFor(scope, null, created, ["created"], now)))
-        return ok(created);
+      const written = await store.insert(
+        scope,
+        record,
+        eventsFor(scope, null, created, ["created"], now),
+        keyed(idempotency, created),
+      );
+      if (written === KEY_LOST) return err(keyLost("(new payment)"));
+      if (written) return ok(created);
     }
     return err(errors.conflict("(new payment id)"));
   }
 
   return {
-    create: (scope, input) => safely(() => create(scope, input)),
+    create: (scope, input, options) => safely(() => create(scope, input, options?.idempotency)),
     get: (scope, id) => payment(scope, id, null),
-    cancel: (scope, id) => safely(() => run(scope, id, "CANCEL")),
-    view: (scope, id) => payment(scope, id, "VIEW"),
-    startPayment: (scope, id) => payment(scope, id, "START_PAYMENT"),
-    paymentFailed: (scope, id) => payment(scope, id, "PAYMENT_FAILED"),
-    paymentSucceeded: (scope, id) => payment(scope, id, "PAYMENT_SUCCEEDED"),
+    cancel: (scope, id, options) => safely(() => run(scope, id, "CANCEL", options?.idempotency)),
+    view: (scope, id, options) => payment(scope, id, "VIEW", options),
+    startPayment: (scope, id, options) => payment(scope, id, "START_PAYMENT", options),
+    paymentFailed: (scope, id, options) => payment(scope, id, "PAYMENT_FAILED", options),
+    paymentSucceeded: (scope, id, options) => payment(scope, id, "PAYMENT_SUCCEEDED", options),
     expireDue: (limit = 100) =>
       safely(async () => {
         if (!Number.isSafeInteger(limit) || limit < 1) {
@@ -341,6 +388,19 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
       }),
   };
 }
+
+/** The response to store with a write, for a command given an idempotency key. */
+const keyed = (idempotency: CommandOptions["idempotency"], payment: Payment): IdempotentWrite | undefined =>
+  idempotency === undefined
+    ? undefined
+    : { key: idempotency.key, token: idempotency.token, response: idempotency.respond(payment) };
+
+/** A command whose idempotency key was taken over: nothing was written; the key's new holder answers. */
+const keyLost = (id: string) => ({
+  ...errors.conflict(id),
+  message:
+    "This request's Idempotency-Key was taken over by a retry after its lease ran out; nothing was changed. Retry with the same key to get that request's response.",
+});
 
 const prefix = (path: string) => (issue: ValidationIssue) => ({
   ...issue,

@@ -2,19 +2,49 @@ import { z } from "zod";
 import { KINDS, STATUSES } from "./lifecycle.js";
 import { isCurrency } from "./money.js";
 
-/** Who is asking: every read and write is confined to one account and one mode (live or test). */
+// With the `u` flag a well-formed surrogate pair is one code point (an astral character such as an
+// emoji), so only a surrogate that is not half of a pair matches: the same test as ES2024's
+// `String.prototype.isWellFormed`, without depending on its lib typings.
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * True when `value` is well-formed Unicode: every UTF-16 surrogate is half of a high-low pair. A lone or
+ * reversed surrogate (`"\ud800"`, `"\udc00\ud800"`) has no UTF-8 encoding, so it cannot be stored as
+ * text by every store (PostgreSQL's `jsonb` rejects it).
+ */
+function isWellFormedText(value: string): boolean {
+  return !LONE_SURROGATE.test(value);
+}
+
+const hasNoNul = (value: string) => !value.includes("\u0000");
+const NUL_MESSAGE = "must not contain U+0000";
+const MALFORMED_MESSAGE = "must be well-formed Unicode (no lone UTF-16 surrogate)";
+
+/** Adds the checks of {@link TextSchema} to a string schema, keeping its own (length) checks. */
+function storableText<T extends z.ZodString>(schema: T): T {
+  return schema.refine(hasNoNul, NUL_MESSAGE).refine(isWellFormedText, MALFORMED_MESSAGE);
+}
+
+/**
+ * Text a payment stores: any well-formed Unicode except U+0000. PostgreSQL cannot store U+0000 or a lone
+ * UTF-16 surrogate and no caller means either, so both are refused up front (`invalid_request` naming
+ * the field) and every store accepts the same payments.
+ */
+export const TextSchema = storableText(z.string());
+
+/** True for text {@link TextSchema} accepts: well-formed Unicode without U+0000 (core's fast checks). */
+export const isStorableText = (value: string): boolean => hasNoNul(value) && isWellFormedText(value);
+
+/**
+ * Who is asking: every read and write is confined to one account and one mode (live or test). The account
+ * id is stored text, so it follows {@link TextSchema}'s rules.
+ */
 export const ScopeSchema = z.strictObject({
-  accountId: z.string().min(1).max(255),
+  accountId: storableText(z.string().min(1).max(255)),
   livemode: z.boolean(),
 });
 /** Who is asking: every read and write is confined to one account and one mode (live or test). */
 export type Scope = z.infer<typeof ScopeSchema>;
-
-/**
- * Text a payment stores: any Unicode except U+0000, which PostgreSQL cannot store and no caller means —
- * refused up front so that every store accepts the same payments.
- */
-export const TextSchema = z.string().refine((value) => !value.includes("\u0000"), "must not contain U+0000");
 
 /** A non-negative safe integer amount in minor units (pence, cents, yen …). */
 export const MinorUnitsSchema = z
@@ -31,15 +61,28 @@ export const CurrencySchema = z
 /** Metadata: up to 50 keys of at most 40 characters; values are short strings, numbers, booleans or null. */
 export const MetadataSchema = z
   .record(
-    TextSchema.pipe(z.string().min(1).max(40)),
+    z.string().min(1).max(40),
     z.union([
-      TextSchema.pipe(z.string().max(500)),
+      // Checked in one schema rather than a pipe, so the union reports the text's own issue
+      // ("must be well-formed Unicode …") instead of a bare "Invalid input".
+      storableText(z.string().max(500)),
       z.number().refine(Number.isFinite, "must be finite"),
       z.boolean(),
       z.null(),
     ]),
   )
-  .refine((value) => Object.keys(value).length <= 50, "must have at most 50 keys");
+  .superRefine((value, ctx) => {
+    const keys = Object.keys(value);
+    if (keys.length > 50) ctx.addIssue({ code: "custom", message: "must have at most 50 keys" });
+    // Keys are checked here rather than in the key schema, whose issues zod reports only as
+    // "Invalid key in record": this way the issue names the key and says what is wrong with it.
+    for (const key of keys) {
+      if (!hasNoNul(key)) ctx.addIssue({ code: "custom", path: [key], message: `key ${NUL_MESSAGE}` });
+      else if (!isWellFormedText(key)) {
+        ctx.addIssue({ code: "custom", path: [key], message: `key ${MALFORMED_MESSAGE}` });
+      }
+    }
+  });
 /** Metadata attached to a payment by the merchant. */
 export type Metadata = z.infer<typeof MetadataSchema>;
 
@@ -80,7 +123,9 @@ export type Payment = z.infer<typeof PaymentSchema>;
 
 /**
  * Input of `create`. Amounts are integers in minor units; `amountTotal` is computed
- * (`amountSubtotal + taxAmount`) and never accepted. Links must expire in the future; charges never expire.
+ * (`amountSubtotal + taxAmount`) and never accepted. A link must collect a positive total (a charge may be
+ * zero). Links must expire in the future; charges never expire. Free text (`customerId`, `provider`,
+ * `description`, metadata keys and string values) must be well-formed Unicode without U+0000.
  */
 export const CreatePaymentInputSchema = z
   .strictObject({
@@ -95,11 +140,19 @@ export const CreatePaymentInputSchema = z
     expiresAt: z.union([z.date(), isoDate]).nullable().optional(),
   })
   .superRefine((input, ctx) => {
-    if (!Number.isSafeInteger(input.amountSubtotal + input.taxAmount)) {
+    const total = input.amountSubtotal + input.taxAmount;
+    if (!Number.isSafeInteger(total)) {
       ctx.addIssue({
         code: "custom",
         path: ["taxAmount"],
         message: "amountSubtotal + taxAmount must be a safe integer",
+      });
+    }
+    if (input.kind === "link" && total === 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["amountSubtotal"],
+        message: "a payment link must collect a positive total (amountSubtotal + taxAmount > 0)",
       });
     }
     const hasExpiry = input.expiresAt !== undefined && input.expiresAt !== null;

@@ -43,14 +43,20 @@ export interface PaymentStore {
 
   /**
    * Inserts a new payment (version 1) and its events atomically. Returns `false`, writing nothing, when
-   * a payment with this id already exists (in any scope).
+   * a payment with this id already exists (in any scope). With `idempotency`, see {@link IdempotentWrite}.
    */
-  insert(scope: Scope, record: StoredPayment, events: readonly DomainEvent[]): Promise<boolean>;
+  insert(
+    scope: Scope,
+    record: StoredPayment,
+    events: readonly DomainEvent[],
+    idempotency?: IdempotentWrite,
+  ): Promise<WriteResult>;
 
   /**
    * Replaces the payment with `next` only if its stored version is `expectedVersion`, and appends
    * `events` in the same atomic write. Returns `false`, writing nothing, when the version differs or the
-   * payment does not exist in `scope`. `next.version` is always `expectedVersion + 1`.
+   * payment does not exist in `scope`. `next.version` is always `expectedVersion + 1`. With
+   * `idempotency`, see {@link IdempotentWrite}.
    * Core never changes a payment's `id`, `kind`, `expiresAt` or `createdAt` after `insert`, so a store
    * may copy them into indexed columns at insert only (the SQL stores do).
    */
@@ -59,7 +65,8 @@ export interface PaymentStore {
     next: StoredPayment,
     expectedVersion: number,
     events: readonly DomainEvent[],
-  ): Promise<boolean>;
+    idempotency?: IdempotentWrite,
+  ): Promise<WriteResult>;
 
   /**
    * Up to `limit` payments whose status is `pending`, `viewed` or `attempted` and whose `expiresAt` is at
@@ -85,6 +92,37 @@ export interface PaymentStore {
 }
 
 /**
+ * What a write answers: `true` when it was written; `false` when nothing was written because the version
+ * differs or the payment is missing (`compareAndSwap`) or the id is taken (`insert`); {@link KEY_LOST}
+ * when nothing was written because the write carried an {@link IdempotentWrite} whose claim is no longer
+ * held with its token.
+ */
+export type WriteResult = boolean | typeof KEY_LOST;
+
+/** The {@link WriteResult} of a write whose idempotency key was taken over by another request. */
+export const KEY_LOST = "key_lost";
+
+/**
+ * A response to store for an idempotency key in the same atomic write as a payment, so that a key's
+ * claim can never outlive the outcome of its request: if the write commits, the response commits with
+ * it; if the process dies before, neither does, and a retry finds the claim without a response (and
+ * takes it over once its lease ended).
+ *
+ * The store first checks that `key` is still claimed in the write's scope with `token` and has no
+ * response. If not (the lease ran out and a retry took the key over), it writes nothing at all, payment
+ * and events included, and answers {@link KEY_LOST}. Otherwise it writes the payment; only if that
+ * is written (`true`) does it store `response` for the key, in the same transaction.
+ */
+export interface IdempotentWrite {
+  /** The client's key, claimed in the write's scope. */
+  readonly key: string;
+  /** The token of the claim (see {@link IdempotencyRecord.token}). */
+  readonly token: string;
+  /** The response to replay for the key. */
+  readonly response: { readonly status: number; readonly body: string };
+}
+
+/**
  * A stored answer to a request made with an `Idempotency-Key`. Transports replay `response` for a
  * repeated key and refuse the key with a different `fingerprint`.
  */
@@ -95,19 +133,33 @@ export interface IdempotencyRecord {
   readonly fingerprint: string;
   /** The first response; `null` while the first request is still running. */
   readonly response: { readonly status: number; readonly body: string } | null;
-  /** ISO-8601 time the key was first used; keys older than the transport's retention are forgotten. */
+  /** ISO-8601 time the key was claimed; keys older than the transport's retention are forgotten. */
   readonly createdAt: string;
+  /**
+   * A random value of the request that holds the claim. Completing, releasing or writing with the key
+   * needs it, so a request whose claim was taken over can no longer answer for the key.
+   */
+  readonly token: string;
+  /**
+   * ISO-8601 end of the claim's lease. Until then a key without a response belongs to a request presumed
+   * running; after it, its holder is presumed gone (a crash), and a retry of the same request takes the
+   * key over.
+   */
+  readonly lockedUntil: string;
 }
 
 /**
  * Idempotency keys kept next to the payments, so a replay survives a restart and is shared by every
- * instance. Implemented by the stores that ship with Paylink; `@paylink/http` needs it.
+ * instance. Implemented by the stores that ship with Paylink; `@paylink/http` needs it. A store that
+ * implements it must also honour {@link IdempotentWrite} in `insert` and `compareAndSwap`.
  */
 export interface IdempotencyStore {
   /**
    * Claims `record.key` in `scope` for a new request, atomically. Returns `undefined` when the claim was
-   * written; otherwise the existing record (another request has the key). A record created before
-   * `expiredBefore` (ISO-8601) no longer counts: it is replaced and the claim succeeds.
+   * written; otherwise the existing record (another request has the key). The claim replaces the
+   * existing record, and succeeds, when that record was created before `expiredBefore` (ISO-8601), or
+   * when it has no response, the same `fingerprint`, and a lease (`lockedUntil`) that ended at or before
+   * `record.createdAt` (the claimer's now): its holder is presumed gone and the retry takes over.
    */
   claimIdempotencyKey(
     scope: Scope,
@@ -115,13 +167,20 @@ export interface IdempotencyStore {
     expiredBefore: string,
   ): Promise<IdempotencyRecord | undefined>;
 
-  /** Stores the response of a claimed key. */
+  /**
+   * Stores the response of the key claimed with `token`. Does nothing when the key is not held with
+   * `token` (taken over, released) or already has a response (stored with the request's write).
+   */
   completeIdempotencyKey(
     scope: Scope,
     key: string,
+    token: string,
     response: { status: number; body: string },
   ): Promise<void>;
 
-  /** Forgets a claimed key whose request failed before answering, so the client can retry it. */
-  releaseIdempotencyKey(scope: Scope, key: string): Promise<void>;
+  /**
+   * Forgets the key claimed with `token` whose request failed before answering, so the client can retry
+   * it. Does nothing when the key is not held with `token` or already has a response.
+   */
+  releaseIdempotencyKey(scope: Scope, key: string, token: string): Promise<void>;
 }

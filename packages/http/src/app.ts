@@ -9,6 +9,7 @@ import { dialectB, endpointsB } from "./dialect-b.js";
 import { DOCS_CSP, docsPage } from "./docs-page.js";
 import {
   fingerprintOf,
+  IDEMPOTENCY_LEASE_MS,
   IdempotencyStoreError,
   idempotencyKeyOf,
   idempotent,
@@ -16,6 +17,7 @@ import {
 } from "./idempotency.js";
 import { registerOpenApi } from "./openapi.js";
 import { DEFAULT_ID_PATTERN, type Dialect, type Endpoint, type RawInput } from "./pipeline.js";
+import { type AuthFailureLimit, AuthFailuresExceeded, limitAuthFailures } from "./rate-limit.js";
 
 /** Options of {@link createPaylinkApp}. */
 export interface PaylinkAppOptions {
@@ -29,6 +31,11 @@ export interface PaylinkAppOptions {
   readonly docsBaseUrl?: string;
   /** Largest request body accepted, in bytes. Default 64 KiB; larger bodies answer 413. */
   readonly bodyLimitBytes?: number;
+  /**
+   * How long a request holds its `Idempotency-Key` before a retry of the same request may take it over,
+   * in milliseconds: the longest a retry waits after a crash. Default: 10 000.
+   */
+  readonly idempotencyLeaseMs?: number;
   /** Time source for idempotency-key expiry. Default: the system clock. */
   readonly clock?: Clock;
   /** Payment ids worth a lookup; others are 404 at once. Default `/^[A-Za-z0-9_.:-]{1,255}$/`. */
@@ -41,6 +48,14 @@ export interface PaylinkAppOptions {
    * gets a bodyless 500/503. Default: one `console.error` line. Never receives API keys.
    */
   readonly onError?: (error: unknown, request: { method: string; path: string }) => void;
+  /**
+   * Limit on failed API-key checks per client (a brute-force brake), e.g. `{ max: 20, windowMs: 60_000 }`.
+   * A client over it gets 429 `too_many_auth_failures` with `Retry-After` for every request carrying a
+   * key, valid or not, without `authenticate` being called; other clients and successes are untouched.
+   * Clients are told apart by socket address under `serve`: behind a proxy, pass `clientOf`. See
+   * {@link AuthFailureLimit} for the exact rule. Default `false` (off).
+   */
+  readonly authFailureLimit?: AuthFailureLimit | false;
 }
 
 /** True when the request came through `@hono/node-server` over HTTP/1.x (its bindings carry `incoming`). */
@@ -49,7 +64,13 @@ const isHttp1 = (env: unknown): boolean => {
   return typeof incoming === "object" && incoming !== null && incoming.httpVersionMajor === 1;
 };
 
-const JSON_HEADERS = { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" };
+// `nosniff` on every response: a browser must never read an API body (which echoes client input) as HTML.
+const NOSNIFF = { "x-content-type-options": "nosniff" } as const;
+const JSON_HEADERS = {
+  "content-type": "application/json; charset=utf-8",
+  "cache-control": "no-store",
+  ...NOSNIFF,
+};
 
 const toResponse = (reply: Reply): Response =>
   new Response(reply.body, {
@@ -101,6 +122,8 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
   const clock = options.clock;
   const now = clock === undefined ? () => new Date() : () => clock.now();
   const idPattern = options.idPattern ?? DEFAULT_ID_PATTERN;
+  const checkKey = limitAuthFailures(authenticate, options.authFailureLimit, () => now().getTime());
+  const leaseMs = options.idempotencyLeaseMs ?? IDEMPOTENCY_LEASE_MS;
   const report =
     options.onError ??
     ((error: unknown, request: { method: string; path: string }) =>
@@ -128,9 +151,21 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
     try {
       const credential = credentialOf(request.headers, dialect.allowApiKeyHeader);
       if (!credential.ok) return toResponse(dialect.error(credential.error));
-      const principal = await authenticate(credential.key);
+      const principal = await checkKey(credential.key, request, c.env);
       if (principal === undefined) {
         return toResponse(dialect.error(httpError("api_key_invalid", "Invalid API key.")));
+      }
+      if (principal instanceof AuthFailuresExceeded) {
+        const seconds = principal.retryAfterSeconds;
+        return toResponse(
+          dialect.error(
+            httpError(
+              "too_many_auth_failures",
+              `Too many failed API key checks from this client; retry in ${seconds} s.`,
+              { retryAfterSeconds: seconds },
+            ),
+          ),
+        );
       }
       if (endpoint.write && !principal.canWrite) {
         return toResponse(
@@ -164,13 +199,21 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
         return toResponse(answer(await endpoint.run(context, input.value), dialect, request, path));
       }
       const { pathname, search } = parts.url;
+      const key = idempotencyKey;
       const outcome = await idempotent(
         idempotency,
         scope,
-        idempotencyKey,
+        key,
         fingerprintOf(request.method, pathname + search, bodyText),
         context.now,
-        async () => answer(await endpoint.run(context, input.value), dialect, request, path),
+        leaseMs,
+        async (token) =>
+          answer(
+            await endpoint.run({ ...context, idempotency: { key, token } }, input.value),
+            dialect,
+            request,
+            path,
+          ),
         (error) => report(error, { method: request.method, path }),
       );
       return toResponse(isHttpError(outcome) ? dialect.error(outcome) : outcome);
@@ -224,20 +267,20 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
         },
       }),
     );
-    return c.body(document, 200, { "content-type": "application/json; charset=utf-8" });
+    return c.body(document, 200, { "content-type": "application/json; charset=utf-8", ...NOSNIFF });
   });
   const page = docsPage(title);
   route("GET", "/docs", (c) =>
     c.body(page, 200, {
       "content-type": "text/html; charset=utf-8",
       "content-security-policy": DOCS_CSP,
-      "x-content-type-options": "nosniff",
+      ...NOSNIFF,
       "referrer-policy": "no-referrer",
     }),
   );
   const errorsMd = `# Errors\n\n${httpErrorsMarkdown()}`;
   route("GET", "/docs/errors.md", (c) =>
-    c.body(errorsMd, 200, { "content-type": "text/markdown; charset=utf-8" }),
+    c.body(errorsMd, 200, { "content-type": "text/markdown; charset=utf-8", ...NOSNIFF }),
   );
 
   // One Hono route per path, whatever the method: it runs the path's handler for the method (HEAD runs

@@ -115,7 +115,8 @@ export function isJsonContentType(value: string | null): boolean {
 
 /**
  * Parses a JSON object body. `required: false` accepts an empty body as `{}`. Any non-empty body must
- * come with `Content-Type: application/json` (415 otherwise) and be a JSON object (400 otherwise).
+ * come with `Content-Type: application/json` (415 otherwise) and be a JSON object in which no object
+ * repeats a key (400 `body_invalid` otherwise).
  */
 export function parseJsonObject(
   text: string,
@@ -143,7 +144,73 @@ export function parseJsonObject(
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, error: httpError("body_invalid", "The request body must be a JSON object.") };
   }
+  // JSON.parse keeps the last of two equal keys, while a filter or log in front of the server may read the
+  // first: a body that two readers can see differently is refused.
+  if (hasDuplicateKey(text, value)) {
+    return {
+      ok: false,
+      error: httpError("body_invalid", "The request body repeats a key in one object; send each key once."),
+    };
+  }
   return { ok: true, value: value as Record<string, unknown> };
+}
+
+/**
+ * True when some object of the JSON text `text` has the same key twice (`"a"` and `"\u0061"` are the same
+ * key). `parsed` must be `JSON.parse(text)`.
+ *
+ * Neither `JSON.parse` nor a reviver can see a duplicate, but each one costs the parsed tree a property:
+ * every `:` outside a string separates one key from its value, so the text has duplicates exactly when
+ * it has more such colons than the parsed tree has own properties. Comparing two counts lets
+ * `JSON.parse` do the decoding of escapes, and needs no set of keys.
+ */
+export function hasDuplicateKey(text: string, parsed: unknown): boolean {
+  const keys = keysInText(text);
+  // One key (or none) cannot repeat: then the parsed tree need not be walked.
+  return keys > 1 && keys !== propertiesOf(parsed);
+}
+
+/** The number of `:` outside strings of valid JSON text: one per key of every object. */
+function keysInText(text: string): number {
+  let keys = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 58 /* : */) keys++;
+    else if (c === 34 /* " */) {
+      // Jump to the closing quote with indexOf (fast over long strings): the first quote preceded by an
+      // even number of backslashes.
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        if (i === -1) return keys; // unreachable for valid JSON
+        let slashes = 0;
+        while (text.charCodeAt(i - 1 - slashes) === 92 /* \ */) slashes++;
+        if (slashes % 2 === 0) break;
+      }
+    }
+  }
+  return keys;
+}
+
+/** Own properties of every object in a parsed JSON value, counted without recursion (deep nesting is legal). */
+function propertiesOf(value: unknown): number {
+  let count = 0;
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const item = pending.pop();
+    if (typeof item !== "object" || item === null) continue;
+    if (Array.isArray(item)) {
+      for (const element of item) if (typeof element === "object" && element !== null) pending.push(element);
+      continue;
+    }
+    // Object.keys, not for…in: an enumerable property added to Object.prototype must not be counted.
+    const names = Object.keys(item);
+    count += names.length;
+    for (const name of names) {
+      const child = (item as Record<string, unknown>)[name];
+      if (typeof child === "object" && child !== null) pending.push(child);
+    }
+  }
+  return count;
 }
 
 /** Zod issues as {@link Issue}s, one per unknown key too. */

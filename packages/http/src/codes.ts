@@ -7,6 +7,7 @@ export type ErrorType =
   | "permission_error"
   | "not_found_error"
   | "invalid_state_error"
+  | "rate_limit_error"
   | "api_error";
 
 interface HttpErrorSpec {
@@ -30,7 +31,7 @@ export const HTTP_ERRORS = {
     type: "invalid_request_error",
     title: "Body invalid",
     description:
-      "The request body is not a JSON object: it is missing where one is required, is not valid JSON or UTF-8, or is not an object.",
+      'The request body is not a JSON object: it is missing where one is required, is not valid JSON or UTF-8, is not an object, or repeats a key within one object (`{"a": 1, "a": 2}`, at any depth; `"a"` and `"\\u0061"` are the same key). Readers disagree on which of two equal keys counts, so such a body is refused rather than guessed.',
   },
   parameter_invalid: {
     status: 400,
@@ -45,7 +46,8 @@ export const HTTP_ERRORS = {
     dnaStatus: 400,
     type: "invalid_request_error",
     title: "Idempotency key invalid",
-    description: "The `Idempotency-Key` header must be 1 to 255 printable ASCII characters.",
+    description:
+      "The `Idempotency-Key` header must be sent once, as 1 to 255 printable ASCII characters other than the comma. HTTP joins two headers of one name into one value with `, `, so a comma is how a second `Idempotency-Key` shows.",
   },
   api_key_missing: {
     status: 401,
@@ -153,6 +155,14 @@ export const HTTP_ERRORS = {
     description:
       "This `Idempotency-Key` was already used (within 24 hours) for a request with a different method, path or body. Use a new key for a new request.",
   },
+  too_many_auth_failures: {
+    status: 429,
+    dnaStatus: 429,
+    type: "rate_limit_error",
+    title: "Too many failed authentications",
+    description:
+      "This client sent too many unknown API keys within the server's window (the `authFailureLimit` option, off unless the server turns it on). Until `Retry-After` seconds have passed, every request from it that carries an API key is refused without checking the key, valid keys included; requests of other clients are not affected.",
+  },
   internal_error: {
     status: 500,
     dnaStatus: 500,
@@ -184,14 +194,34 @@ export interface HttpError {
   readonly details?: Record<string, unknown> | null;
   /** What failed underneath (a store error), for `onError` only: never sent to the client. */
   readonly cause?: unknown;
+  /** Seconds the client should wait before retrying: the `Retry-After` header in both dialects. */
+  readonly retryAfterSeconds?: number;
 }
+
+/**
+ * The `Retry-After` header of an error: its own `retryAfterSeconds`, else 1 for `store_unavailable` (a
+ * passing store failure); none for the others.
+ */
+export const retryAfterHeaders = (error: HttpError): Record<string, string> | undefined => {
+  const seconds = error.retryAfterSeconds ?? (error.code === "store_unavailable" ? 1 : undefined);
+  return seconds === undefined ? undefined : { "Retry-After": String(seconds) };
+};
 
 /** Builds an {@link HttpError}. */
 export const httpError = (
   code: HttpErrorCode,
   message: string,
-  extra: { param?: string | null; details?: Record<string, unknown> | null } = {},
-): HttpError => ({ code, message, param: extra.param ?? null, details: extra.details ?? null });
+  extra: { param?: string | null; details?: Record<string, unknown> | null; retryAfterSeconds?: number } = {},
+): HttpError =>
+  extra.retryAfterSeconds === undefined
+    ? { code, message, param: extra.param ?? null, details: extra.details ?? null }
+    : {
+        code,
+        message,
+        param: extra.param ?? null,
+        details: extra.details ?? null,
+        retryAfterSeconds: extra.retryAfterSeconds,
+      };
 
 /** True for a value made by {@link httpError}. */
 export const isHttpError = (value: unknown): value is HttpError =>

@@ -4,9 +4,16 @@
  */
 import type { Payment, PaymentLinks } from "@paylink/core";
 import { issuesOf } from "./body.js";
-import { fromCoreError, HTTP_ERRORS, type HttpError, httpError, invalidParameters } from "./codes.js";
+import {
+  fromCoreError,
+  HTTP_ERRORS,
+  type HttpError,
+  httpError,
+  invalidParameters,
+  retryAfterHeaders,
+} from "./codes.js";
 import type { Reply } from "./idempotency.js";
-import { cancelEndpoint, type Dialect, type Endpoint, idParser, json } from "./pipeline.js";
+import { cancelEndpoint, type Dialect, type Endpoint, idParser, json, keyedCommand } from "./pipeline.js";
 import { CreatePaymentA, ListQueryA } from "./schemas.js";
 
 /** A payment in dialect A: exactly seed 000's fields, in its order (no lifecycle timestamps). */
@@ -50,7 +57,7 @@ export function dialectA(docsBaseUrl: string): Dialect {
           doc_url: `${docsBaseUrl}/docs/errors.md#${error.code}`,
         },
       });
-      return json(spec.status, body, error.code === "store_unavailable" ? { "Retry-After": "1" } : undefined);
+      return json(spec.status, body, retryAfterHeaders(error));
     },
   };
 }
@@ -82,8 +89,8 @@ export function endpointsA(links: PaymentLinks, idPattern: RegExp) {
         ? { ok: true, value: parsed.data }
         : { ok: false, error: invalidParameters(issuesOf(parsed.error)) };
     },
-    async run({ scope }, input) {
-      const result = await links.create(scope, input);
+    async run(context, input) {
+      const result = await links.create(context.scope, input, keyedCommand(context, ok));
       return result.isOk() ? ok(result.value) : fromCoreError(result.error);
     },
   };

@@ -13,9 +13,16 @@ import {
   toMinorUnits,
 } from "@paylink/core";
 import { issuesOf } from "./body.js";
-import { fromCoreError, HTTP_ERRORS, type HttpError, httpError, invalidParameters } from "./codes.js";
+import {
+  fromCoreError,
+  HTTP_ERRORS,
+  type HttpError,
+  httpError,
+  invalidParameters,
+  retryAfterHeaders,
+} from "./codes.js";
 import type { Reply } from "./idempotency.js";
-import { cancelEndpoint, type Dialect, type Endpoint, idParser, json } from "./pipeline.js";
+import { cancelEndpoint, type Dialect, type Endpoint, idParser, json, keyedCommand } from "./pipeline.js";
 import { type DNA_STATUSES, DnaCreatePaymentLink } from "./schemas.js";
 
 /**
@@ -88,11 +95,7 @@ export function dialectB(): Dialect {
     error(error: HttpError): Reply {
       const spec = HTTP_ERRORS[error.code];
       const body = JSON.stringify({ code: error.code, message: error.message });
-      return json(
-        spec.dnaStatus,
-        body,
-        error.code === "store_unavailable" ? { "Retry-After": "1" } : undefined,
-      );
+      return json(spec.dnaStatus, body, retryAfterHeaders(error));
     },
   };
 }
@@ -174,23 +177,27 @@ export function endpointsB(links: PaymentLinks, idPattern: RegExp) {
       }
       return { ok: true, value: { minor, body: parsed.data } };
     },
-    async run({ scope }, { minor, body }) {
+    async run(context, { minor, body }) {
       const metadata: Record<string, string> = {
         [DNA_METADATA_KEYS.terminalId]: body.terminalId,
         [DNA_METADATA_KEYS.customerName]: body.customerName,
       };
       if (typeof body.invoiceId === "string") metadata[DNA_METADATA_KEYS.invoiceId] = body.invoiceId;
-      const result = await links.create(scope, {
-        kind: "link",
-        customerId: body.customerName,
-        provider: "dna",
-        amountSubtotal: minor,
-        taxAmount: 0,
-        currency: body.currency,
-        description: body.description ?? null,
-        metadata,
-        expiresAt: body.expirationDate,
-      });
+      const result = await links.create(
+        context.scope,
+        {
+          kind: "link",
+          customerId: body.customerName,
+          provider: "dna",
+          amountSubtotal: minor,
+          taxAmount: 0,
+          currency: body.currency,
+          description: body.description ?? null,
+          metadata,
+          expiresAt: body.expirationDate,
+        },
+        keyedCommand(context, ok),
+      );
       return result.isOk() ? ok(result.value) : fromCore(result.error);
     },
   };

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { IdempotencyStore, Scope } from "@paylink/core";
 import { type HttpError, httpError } from "./codes.js";
 
@@ -15,10 +15,17 @@ export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** The header that marks a replayed response. */
 export const REPLAYED_HEADER = "Idempotent-Replayed";
 
-/** `Idempotency-Key`: 1–255 printable ASCII characters. */
-const KEY_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,253}[\x21-\x7e]$|^[\x21-\x7e]$/;
+/**
+ * `Idempotency-Key`: 1–255 printable ASCII characters, the comma excepted. A fetch `Headers` joins two
+ * headers of one name into one value with ", ", so without the comma rule two keys would pass as the one
+ * key `a, b`; refusing the comma catches every such merge on every runtime (Node, Bun, Deno, workers).
+ */
+const KEY_PATTERN = /^[\x21-\x2b\x2d-\x7e](?:[\x20-\x2b\x2d-\x7e]{0,253}[\x21-\x2b\x2d-\x7e])?$/;
 
-/** Checks the header value; `undefined` when absent. */
+/**
+ * Checks the `Idempotency-Key` header; `undefined` when absent. More than one such header (seen as a
+ * comma in the joined value) is refused with a message that says so.
+ */
 export function idempotencyKeyOf(
   headers: Headers,
 ): { ok: true; key: string | undefined } | { ok: false; error: HttpError } {
@@ -29,7 +36,9 @@ export function idempotencyKeyOf(
       ok: false,
       error: httpError(
         "idempotency_key_invalid",
-        "The Idempotency-Key header must be 1 to 255 printable ASCII characters.",
+        key.includes(",")
+          ? "Only one Idempotency-Key header is allowed, and a key cannot contain a comma."
+          : "The Idempotency-Key header must be 1 to 255 printable ASCII characters.",
         { param: "Idempotency-Key" },
       ),
     };
@@ -49,11 +58,20 @@ export class IdempotencyStoreError extends Error {
   }
 }
 
+/** How long a claim is held by its request before a retry may take it over: 10 seconds. */
+export const IDEMPOTENCY_LEASE_MS = 10_000;
+
 /**
  * Runs `work` at most once per (scope, key) within the retention window, and replays its response for a
  * repeat with the same fingerprint. A different fingerprint is 422 `idempotency_key_reused`; a key whose
- * first request is still running is 409 `idempotency_key_in_use`. A 5xx response, or a throw, releases
- * the key so the client may retry.
+ * first request is still running (within its lease) is 409 `idempotency_key_in_use` with `Retry-After`.
+ *
+ * `work` gets the claim's token and passes it to the command, which stores its response in the same
+ * atomic write as the payment (see `IdempotentWrite` in core): a response can never be lost between the
+ * write and the key. A command that writes nothing (a refusal, a repeated cancel) is stored here
+ * afterwards; should the process die first, the retry runs it again, which changes nothing. A claim
+ * whose holder died is taken over by a retry once its lease (`leaseMs`) ended. A 5xx response, or a
+ * throw, releases the key so the client may retry at once.
  */
 export async function idempotent(
   store: IdempotencyStore,
@@ -61,14 +79,17 @@ export async function idempotent(
   key: string,
   fingerprint: string,
   now: Date,
-  work: () => Promise<Reply>,
+  leaseMs: number,
+  work: (token: string) => Promise<Reply>,
   onStoreError: (error: unknown) => void,
 ): Promise<Reply | HttpError> {
+  const token = randomBytes(16).toString("base64url");
+  const lockedUntil = new Date(now.getTime() + leaseMs).toISOString();
   let existing: Awaited<ReturnType<IdempotencyStore["claimIdempotencyKey"]>>;
   try {
     existing = await store.claimIdempotencyKey(
       scope,
-      { key, fingerprint, response: null, createdAt: now.toISOString() },
+      { key, fingerprint, response: null, createdAt: now.toISOString(), token, lockedUntil },
       new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS).toISOString(),
     );
   } catch (cause) {
@@ -83,10 +104,12 @@ export async function idempotent(
       );
     }
     if (existing.response === null) {
+      // Retry-After: when the lease ends, by which the request has answered or its holder is gone.
+      const waitMs = Date.parse(existing.lockedUntil) - now.getTime();
       return httpError(
         "idempotency_key_in_use",
         "A request with this Idempotency-Key is still running; retry later to get its response.",
-        { param: "Idempotency-Key" },
+        { param: "Idempotency-Key", retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) },
       );
     }
     return {
@@ -97,18 +120,18 @@ export async function idempotent(
   }
   let reply: Reply;
   try {
-    reply = await work();
+    reply = await work(token);
   } catch (error) {
-    await store.releaseIdempotencyKey(scope, key).catch(onStoreError);
+    await store.releaseIdempotencyKey(scope, key, token).catch(onStoreError);
     throw error;
   }
   if (reply.status >= 500) {
-    await store.releaseIdempotencyKey(scope, key).catch(onStoreError);
+    await store.releaseIdempotencyKey(scope, key, token).catch(onStoreError);
   } else {
-    // If this write fails the key stays claimed without a response: repeats answer 409 until it expires,
-    // which is safe (the work is never done twice).
+    // A no-op when the command already stored this response with its write. Should this write fail, the
+    // key stays claimed without a response until its lease ends; then a retry runs the request again.
     await store
-      .completeIdempotencyKey(scope, key, { status: reply.status, body: reply.body })
+      .completeIdempotencyKey(scope, key, token, { status: reply.status, body: reply.body })
       .catch(onStoreError);
   }
   return reply;

@@ -22,7 +22,8 @@ export {
   toDnaJson,
   toDnaStatus,
 } from "./dialect-b.js";
-export { IDEMPOTENCY_RETENTION_MS, REPLAYED_HEADER } from "./idempotency.js";
+export { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_RETENTION_MS, REPLAYED_HEADER } from "./idempotency.js";
+export { type AuthFailureLimit, remoteClientOf } from "./rate-limit.js";
 export {
   CreatePaymentA,
   DNA_STATUSES,

@@ -29,6 +29,7 @@ const REASONS: Record<number, string> = {
   413: "Body too large",
   415: "Body is not application/json",
   422: "Refused",
+  429: "Too many failed API key checks from this client (when the server limits them); retry after `Retry-After`",
   500: "Internal error",
   503: "Store unavailable; retry",
 };
@@ -108,7 +109,7 @@ export function registerOpenApi(registry: Registry): void {
     },
     responses: {
       200: okA("The canceled payment (or the unchanged one if it was already canceled)", PaymentEnvelopeA),
-      ...errorResponses("A", [400, 401, 403, 404, 409, 413, 415, 422, 500, 503]),
+      ...errorResponses("A", [400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503]),
     },
   });
   registry.registerPath({
@@ -124,7 +125,7 @@ export function registerOpenApi(registry: Registry): void {
     },
     responses: {
       200: okA("The new payment, `pending`", PaymentEnvelopeA),
-      ...errorResponses("A", [400, 401, 403, 409, 413, 415, 422, 500, 503]),
+      ...errorResponses("A", [400, 401, 403, 409, 413, 415, 422, 429, 500, 503]),
     },
   });
   registry.registerPath({
@@ -137,7 +138,7 @@ export function registerOpenApi(registry: Registry): void {
     request: { params: IdParam },
     responses: {
       200: okA("The payment", PaymentEnvelopeA),
-      ...errorResponses("A", [401, 404, 500, 503]),
+      ...errorResponses("A", [401, 404, 429, 500, 503]),
     },
   });
   registry.registerPath({
@@ -152,7 +153,7 @@ export function registerOpenApi(registry: Registry): void {
     request: { query: ListQueryA },
     responses: {
       200: okA("A page of payments", PaymentListA),
-      ...errorResponses("A", [400, 401, 500, 503]),
+      ...errorResponses("A", [400, 401, 429, 500, 503]),
     },
   });
 
@@ -172,7 +173,7 @@ export function registerOpenApi(registry: Registry): void {
     },
     responses: {
       200: okB("The cancelled payment link"),
-      ...errorResponses("B", [400, 401, 403, 404, 409, 413, 415, 422, 500, 503]),
+      ...errorResponses("B", [400, 401, 403, 404, 409, 413, 415, 422, 429, 500, 503]),
     },
   });
   registry.registerPath({
@@ -188,7 +189,7 @@ export function registerOpenApi(registry: Registry): void {
     },
     responses: {
       200: okB("The new payment link, `active`"),
-      ...errorResponses("B", [400, 401, 403, 409, 413, 415, 422, 500, 503]),
+      ...errorResponses("B", [400, 401, 403, 409, 413, 415, 422, 429, 500, 503]),
     },
   });
   registry.registerPath({
@@ -201,7 +202,7 @@ export function registerOpenApi(registry: Registry): void {
     request: { params: IdParam },
     responses: {
       200: okB("The payment link"),
-      ...errorResponses("B", [401, 404, 500, 503]),
+      ...errorResponses("B", [401, 404, 429, 500, 503]),
     },
   });
 }

@@ -1,4 +1,4 @@
-import type { PaylinkError, Payment, PaymentLinks, Scope } from "@paylink/core";
+import type { CommandOptions, PaylinkError, Payment, PaymentLinks, Scope } from "@paylink/core";
 import type { Principal } from "./auth.js";
 import { issuesOf } from "./body.js";
 import { type HttpError, invalidParameters } from "./codes.js";
@@ -19,6 +19,30 @@ export interface RequestContext {
   readonly scope: Scope;
   readonly principal: Principal;
   readonly now: Date;
+  /** The request's claimed `Idempotency-Key` and the claim's token, when it carries one. */
+  readonly idempotency?: { readonly key: string; readonly token: string };
+}
+
+/**
+ * The options that make a command store `respond(payment)` for the request's idempotency key in the same
+ * atomic write as the payment (see `CommandOptions` in core); `undefined` for a request without a key.
+ */
+export function keyedCommand(
+  context: RequestContext,
+  respond: (payment: Payment) => Reply,
+): CommandOptions | undefined {
+  const claim = context.idempotency;
+  if (claim === undefined) return undefined;
+  return {
+    idempotency: {
+      key: claim.key,
+      token: claim.token,
+      respond: (payment) => {
+        const { status, body } = respond(payment);
+        return { status, body };
+      },
+    },
+  };
 }
 
 /** The raw parts of a request a parser sees. */
@@ -80,10 +104,10 @@ export function cancelEndpoint(
     write: true,
     bodyRequired: false,
     parse: cancelParser(idOf),
-    run({ scope }, id) {
+    run(context, id) {
       // `then` of the ResultAsync gives a plain promise (awaiting the ResultAsync itself costs extra turns).
       return links
-        .cancel(scope, id)
+        .cancel(context.scope, id, keyedCommand(context, answer.payment))
         .then((result) =>
           result.isOk() ? answer.payment(result.value.payment) : answer.error(result.error),
         );

@@ -13,6 +13,7 @@ const ERROR_TYPES = [
   "permission_error",
   "not_found_error",
   "invalid_state_error",
+  "rate_limit_error",
   "api_error",
 ] as const satisfies readonly ErrorType[];
 const ERROR_CODE_LIST = Object.keys(HTTP_ERRORS) as [HttpErrorCode, ...HttpErrorCode[]];
@@ -79,7 +80,11 @@ export const CreatePaymentA = z
     kind: z.enum(KINDS).optional().openapi({ description: 'Default "link"' }),
     customerId: z.string().min(1).max(255).openapi({ example: "cus_1" }),
     provider: z.string().min(1).max(64).openapi({ example: "stripe" }),
-    amountSubtotal: MinorUnitsSchema.meta({ example: 1000 }),
+    amountSubtotal: MinorUnitsSchema.meta({
+      description:
+        "Integer, minor units. A link must collect a positive total: amountSubtotal + taxAmount > 0",
+      example: 1000,
+    }),
     taxAmount: MinorUnitsSchema.optional().meta({ description: "Default 0", example: 200 }),
     currency: CurrencySchema.meta({ description: "ISO 4217 code", example: "GBP" }),
     description: z.string().max(1000).nullable().optional().openapi({ example: "For cappuccino" }),
@@ -153,7 +158,7 @@ export const DnaCreatePaymentLink = z
       .union([z.number(), z.string().regex(/^\d{1,16}(\.\d{1,4})?$/, "must be a decimal such as 5.00")])
       .openapi({
         description:
-          "Major units, e.g. 5.00 for £5; at most the currency's number of decimals; below 10^15 minor units",
+          "Major units, e.g. 5.00 for £5; greater than 0; at most the currency's number of decimals; below 10^15 minor units",
         example: 12,
       }),
     currency: CurrencySchema.meta({ example: "GBP" }),

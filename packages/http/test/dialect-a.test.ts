@@ -340,3 +340,98 @@ describe("dialect A — create, get, list", () => {
     expect((await s.links.get(SCOPE, ids.pending))._unsafeUnwrap().status).toBe("pending");
   });
 });
+
+describe("dialect A — create refuses malformed text and zero-total links", () => {
+  const input = {
+    customerId: "cus_9",
+    provider: "stripe",
+    amountSubtotal: 1999,
+    taxAmount: 1,
+    currency: "EUR",
+    description: "Two coffees",
+    metadata: { order: "B-2" },
+    expiresAt: "2026-01-05T00:00:00Z",
+  };
+  const broken = ["\ud800", "\udfff", "\ude00\ud83d", "coffee \ud83d"];
+  const cases = broken.flatMap((bad) => [
+    [{ customerId: `cus_${bad}` }, "customerId"],
+    [{ provider: bad }, "provider"],
+    [{ description: bad }, "description"],
+    [{ metadata: { order: bad } }, "metadata.order"],
+    [{ metadata: { [bad]: "x" } }, `metadata.${bad}`],
+  ]) as Array<[Record<string, unknown>, string]>;
+
+  it.each(cases)(
+    "a lone surrogate (%j) is 400 parameter_invalid with param %j, nothing written",
+    async (patch, param) => {
+      const s = setup();
+      const body = await expectError(
+        await s.send("POST", "/payments", { json: { ...input, ...patch } }),
+        400,
+        "parameter_invalid",
+        param,
+      );
+      expect(body.message).toContain("well-formed Unicode");
+      expect(await s.events()).toEqual([]);
+    },
+  );
+
+  it("a retried request with a lone surrogate gets the same 400 every time, never 503", async () => {
+    const s = setup();
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await expectError(
+        await s.send("POST", "/payments", {
+          json: { ...input, description: "\ud800" },
+          headers: { "idempotency-key": `retry-${attempt}` },
+        }),
+        400,
+        "parameter_invalid",
+        "description",
+      );
+    }
+    expect(await s.events()).toEqual([]);
+  });
+
+  it("well-formed astral text (emoji, surrogate pairs) is accepted and read back unchanged", async () => {
+    const s = setup();
+    const text = {
+      customerId: "cus_😀",
+      description: "Flat white ☕ for 👩🏽‍💻 𝄞 \ud83d\udcb3",
+      metadata: { "🎫": "🇬🇧 é" },
+    };
+    const created = await expectPayment(await s.send("POST", "/payments", { json: { ...input, ...text } }));
+    expect(created).toMatchObject(text);
+    expect(await expectPayment(await s.send("GET", `/payments/${created.id}`))).toEqual(created);
+  });
+
+  it("a link with a zero total is 400 parameter_invalid on amountSubtotal, nothing written", async () => {
+    const s = setup();
+    for (const amounts of [
+      { amountSubtotal: 0, taxAmount: 0 },
+      { amountSubtotal: 0, taxAmount: undefined },
+    ]) {
+      const body = await expectError(
+        await s.send("POST", "/payments", { json: { ...input, kind: "link", ...amounts } }),
+        400,
+        "parameter_invalid",
+        "amountSubtotal",
+      );
+      expect(body.message).toContain("a payment link must collect a positive total");
+    }
+    expect(await s.events()).toEqual([]);
+  });
+
+  it("a link whose total is only tax, and a zero charge, are accepted", async () => {
+    const s = setup();
+    const taxOnly = await expectPayment(
+      await s.send("POST", "/payments", { json: { ...input, amountSubtotal: 0, taxAmount: 5 } }),
+    );
+    expect(taxOnly.amountTotal).toBe(5);
+    const charge = await expectPayment(
+      await s.send("POST", "/payments", {
+        json: { kind: "charge", customerId: "c", provider: "p", amountSubtotal: 0, currency: "JPY" },
+      }),
+    );
+    expect(charge).toMatchObject({ kind: "charge", amountTotal: 0 });
+  });
+});

@@ -295,3 +295,64 @@ describe("dialect B — amounts", () => {
     expect(await s.events()).toEqual([]);
   });
 });
+
+describe("dialect B — create refuses malformed text and a zero amount", () => {
+  const broken = ["\ud800", "\udc00", "\ude00\ud83d", "Yermek \ud83d"];
+  const fields = ["customerName", "description", "terminalId", "invoiceId"];
+  const cases = broken.flatMap((bad) => fields.map((field) => [field, bad] as const));
+
+  it.each(cases)(
+    "a lone surrogate in %s (%j) is 400 parameter_invalid naming it, nothing written",
+    async (field, bad) => {
+      const s = setup();
+      const error = await expectDnaError(
+        await s.send("POST", "/v1/payment-links", { ...bearer, json: { ...createBody, [field]: bad } }),
+        400,
+        "parameter_invalid",
+      );
+      expect(error.message).toContain(`${field}: must be well-formed Unicode`);
+      expect(await s.events()).toEqual([]);
+    },
+  );
+
+  it("a customerName with emoji and surrogate pairs is accepted and read back unchanged", async () => {
+    const s = setup();
+    const text = { customerName: "Yermek 😀 \ud83d\udcb3", description: "For cappuccino ☕ 𝄞" };
+    const created = await expectLink(
+      await s.send("POST", "/v1/payment-links", { ...bearer, json: { ...createBody, ...text } }),
+    );
+    expect(created.body).toMatchObject(text);
+    const got = await expectLink(await s.send("GET", `/v1/payment-links/${created.body.id}`, bearer));
+    expect(got.body).toEqual(created.body);
+  });
+
+  it.each([0, "0", "0.00", 0.0, "0.000"])(
+    "amount %j is 400 parameter_invalid naming amount: a link must collect a positive total",
+    async (amount) => {
+      const s = setup();
+      const error = await expectDnaError(
+        await s.send("POST", "/v1/payment-links", {
+          ...bearer,
+          json: { ...createBody, amount, currency: amount === "0.000" ? "KWD" : "GBP" },
+        }),
+        400,
+        "parameter_invalid",
+      );
+      expect(error.message).toContain("amount: a payment link must collect a positive total");
+      expect(await s.events()).toEqual([]);
+    },
+  );
+
+  it("the smallest positive amount of each exponent is accepted", async () => {
+    const s = setup();
+    for (const [amount, currency] of [
+      ["0.01", "GBP"],
+      [1, "JPY"],
+      ["0.001", "KWD"],
+    ] as const) {
+      await expectLink(
+        await s.send("POST", "/v1/payment-links", { ...bearer, json: { ...createBody, amount, currency } }),
+      );
+    }
+  });
+});

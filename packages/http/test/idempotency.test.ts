@@ -1,6 +1,7 @@
-import type { PaymentLinks } from "@paylink/core";
-import { IDEMPOTENCY_RETENTION_MS } from "@paylink/http";
+import { createPaymentLinks, type PaymentLinks, type PaymentStore } from "@paylink/core";
+import { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_RETENTION_MS } from "@paylink/http";
 import { describe, expect, it } from "vitest";
+import { fingerprintOf } from "../src/idempotency.js";
 import { KEYS, SCOPE, setup } from "./helpers.js";
 
 const createBody = {
@@ -126,6 +127,117 @@ describe("Idempotency-Key", () => {
     const third = await app.send("POST", `/payments/${ids.pending}/cancel`, { headers });
     expect(third.status).toBe(200);
     expect(third.headers.get("idempotent-replayed")).toBe("true");
+  });
+
+  it("after a crash between a create's write and its answer, the retry replays the committed create", async () => {
+    const s = setup();
+    // The process "dies" right after the command: the transport never gets to store the answer.
+    const crashing = setup({
+      links: s.links,
+      clock: s.clock,
+      idempotency: { ...s.store, completeIdempotencyKey: () => Promise.reject(new Error("killed")) },
+    });
+    const headers = { "idempotency-key": "crash-after-write" };
+    const first = await crashing.send("POST", "/payments", { json: createBody, headers });
+    expect(first.status).toBe(200);
+    const firstText = await first.text();
+    // At once, within the lease: the answer was written with the payment, so it is replayed.
+    const retry = await s.send("POST", "/payments", { json: createBody, headers });
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(await retry.text()).toBe(firstText);
+    expect(s.store.size()).toBe(1);
+
+    // The same for a cancel, in dialect B.
+    const ids = await s.seed();
+    const bearer = { key: null, bearer: KEYS.rw, headers: { "idempotency-key": "crash-cancel" } };
+    const path = `/v1/payment-links/${ids.pending}/cancellation`;
+    const canceled = await crashing.send("POST", path, bearer);
+    const again = await s.send("POST", path, bearer);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.text()).toBe(await canceled.text());
+  });
+
+  it("a key whose holder died before its write: 409 with Retry-After during the lease, then the retry runs it", async () => {
+    const s = setup();
+    const headers = { "idempotency-key": "crash-before-write" };
+    const body = JSON.stringify(createBody);
+    // What a killed process leaves behind: a claim with no answer, and no payment.
+    await s.store.claimIdempotencyKey(
+      SCOPE,
+      {
+        key: "crash-before-write",
+        fingerprint: fingerprintOf("POST", "/payments", body),
+        response: null,
+        createdAt: s.clock.now().toISOString(),
+        token: "dead-process",
+        lockedUntil: new Date(s.clock.now().getTime() + IDEMPOTENCY_LEASE_MS).toISOString(),
+      },
+      "2000-01-01T00:00:00.000Z",
+    );
+    s.clock.advance(4_000);
+    const during = await s.send("POST", "/payments", {
+      body,
+      headers: { ...headers, "content-type": "application/json" },
+    });
+    expect(during.status).toBe(409);
+    expect(((await during.json()) as { error: { code: string } }).error.code).toBe("idempotency_key_in_use");
+    expect(during.headers.get("retry-after")).toBe("6");
+    // Another request under the key is still refused as a reuse, lease or not.
+    s.clock.advance(6_000);
+    const other = await s.send("POST", "/payments", { json: { ...createBody, amountSubtotal: 5 }, headers });
+    expect(other.status).toBe(422);
+    // The same request takes the key over once the lease ended, runs, and is answered from then on.
+    const after = await s.send("POST", "/payments", {
+      body,
+      headers: { ...headers, "content-type": "application/json" },
+    });
+    expect(after.status).toBe(200);
+    expect(after.headers.get("idempotent-replayed")).toBeNull();
+    const replay = await s.send("POST", "/payments", {
+      body,
+      headers: { ...headers, "content-type": "application/json" },
+    });
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(await replay.text()).toBe(await after.text());
+    expect(s.store.size()).toBe(1);
+  });
+
+  it("a holder that outlived its lease cannot write once a retry took the key over: one payment", async () => {
+    const s = setup();
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    // The first create stalls inside its write (a long GC pause, a stuck disk) past its lease.
+    const stalling: PaymentStore = {
+      ...s.store,
+      insert: async (...args) => {
+        if (++calls === 1) await gate;
+        return s.store.insert(...args);
+      },
+    };
+    let n = 0;
+    const links = createPaymentLinks({
+      store: stalling,
+      clock: s.clock,
+      ids: { paymentId: () => `pay_stall_${++n}`, eventId: () => `evt_stall_${++n}` },
+    });
+    const app = setup({ links, idempotency: s.store, clock: s.clock });
+    const headers = { "idempotency-key": "stalled" };
+    const first = app.send("POST", "/payments", { json: createBody, headers });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    s.clock.advance(IDEMPOTENCY_LEASE_MS);
+    const retry = await app.send("POST", "/payments", { json: createBody, headers });
+    expect(retry.status).toBe(200);
+    release();
+    const late = await first;
+    expect(late.status).toBe(409);
+    expect(((await late.json()) as { error: { code: string } }).error.code).toBe("conflict");
+    expect(s.store.size()).toBe(1);
+    const replay = await app.send("POST", "/payments", { json: createBody, headers });
+    expect(await replay.text()).toBe(await retry.text());
   });
 
   it("forgets keys after 24 hours", async () => {

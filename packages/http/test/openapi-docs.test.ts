@@ -30,7 +30,7 @@ describe("GET /openapi.json", () => {
     expect(Object.keys(doc.paths["/payments"]!).sort()).toEqual(["get", "post"]);
     const cancel = doc.paths["/payments/{id}/cancel"]!.post!;
     expect(Object.keys(cancel.responses).sort()).toEqual(
-      ["200", "400", "401", "403", "404", "409", "413", "415", "422", "500", "503"].sort(),
+      ["200", "400", "401", "403", "404", "409", "413", "415", "422", "429", "500", "503"].sort(),
     );
     expect(cancel.parameters?.map((p) => p.name)).toEqual(["id", "Idempotency-Key"]);
     expect(Object.keys(doc.paths["/v1/payment-links/{id}/cancellation"]!.post!.responses)).toContain("422");

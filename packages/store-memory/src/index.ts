@@ -7,6 +7,8 @@ import {
   expirableStatuses,
   type IdempotencyRecord,
   type IdempotencyStore,
+  type IdempotentWrite,
+  KEY_LOST,
   type Payment,
   type PaymentRef,
   type PaymentStore,
@@ -36,6 +38,17 @@ export interface MemoryStore extends PaymentStore, IdempotencyStore {
 }
 
 const DUE_STATUSES: ReadonlySet<string> = new Set(expirableStatuses("link"));
+
+/**
+ * Whether a claim replaces the `existing` record of its key: it is past retention, or it is a claim of
+ * the same request (fingerprint) that was never answered and whose lease ended (see `IdempotencyStore`).
+ * ISO-8601 times compare as strings, exactly as the SQL stores compare them.
+ */
+const replaceable = (existing: IdempotencyRecord, claim: IdempotencyRecord, expiredBefore: string) =>
+  existing.createdAt < expiredBefore ||
+  (existing.response === null &&
+    existing.fingerprint === claim.fingerprint &&
+    existing.lockedUntil <= claim.createdAt);
 
 /**
  * An in-memory {@link PaymentStore}: the reference implementation of the port. It keeps deep copies and
@@ -77,6 +90,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
   const visible = (row: Row | undefined, scope: Scope): row is Row =>
     row !== undefined && row.scope.accountId === scope.accountId && row.scope.livemode === scope.livemode;
 
+  /** Whether `write`'s key is still claimed with its token and unanswered (see `IdempotentWrite`). */
+  const holds = (scope: Scope, write: IdempotentWrite) => {
+    const existing = keys.get(keyOf(scope, write.key));
+    return existing !== undefined && existing.token === write.token && existing.response === null;
+  };
+  const answer = (scope: Scope, write: IdempotentWrite | undefined) => {
+    if (write === undefined) return;
+    const k = keyOf(scope, write.key);
+    keys.set(k, { ...keys.get(k)!, response: { ...write.response } });
+  };
+
   const append = (events: readonly DomainEvent[]) => {
     for (const event of events) outbox.push({ sequence: outbox.length + 1, event: copyEvent(event) });
   };
@@ -86,22 +110,26 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const row = rows.get(id);
       return visible(row, scope) ? copyRecord(row.record) : undefined;
     },
-    async insert(scope, record, events) {
+    async insert(scope, record, events, idempotency) {
       options.beforeWrite?.("insert");
+      if (idempotency !== undefined && !holds(scope, idempotency)) return KEY_LOST;
       if (rows.has(record.payment.id)) return false;
       rows.set(record.payment.id, {
         scope: { accountId: scope.accountId, livemode: scope.livemode },
         record: copyRecord(record),
       });
       append(events);
+      answer(scope, idempotency);
       return true;
     },
-    async compareAndSwap(scope, next, expectedVersion, events) {
+    async compareAndSwap(scope, next, expectedVersion, events, idempotency) {
       options.beforeWrite?.("compareAndSwap");
+      if (idempotency !== undefined && !holds(scope, idempotency)) return KEY_LOST;
       const row = rows.get(next.payment.id);
       if (!visible(row, scope) || row.record.version !== expectedVersion) return false;
       row.record = copyRecord(next);
       append(events);
+      answer(scope, idempotency);
       return true;
     },
     async findDue(now, limit) {
@@ -139,17 +167,20 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     async claimIdempotencyKey(scope, record, expiredBefore) {
       const k = keyOf(scope, record.key);
       const existing = keys.get(k);
-      if (existing !== undefined && existing.createdAt >= expiredBefore) return copyKey(existing);
+      if (existing !== undefined && !replaceable(existing, record, expiredBefore)) return copyKey(existing);
       keys.set(k, copyKey(record));
       return undefined;
     },
-    async completeIdempotencyKey(scope, key, response) {
+    async completeIdempotencyKey(scope, key, token, response) {
       const k = keyOf(scope, key);
       const existing = keys.get(k);
-      if (existing !== undefined) keys.set(k, { ...existing, response: { ...response } });
+      if (existing?.token === token && existing.response === null)
+        keys.set(k, { ...existing, response: { ...response } });
     },
-    async releaseIdempotencyKey(scope, key) {
-      keys.delete(keyOf(scope, key));
+    async releaseIdempotencyKey(scope, key, token) {
+      const k = keyOf(scope, key);
+      const existing = keys.get(k);
+      if (existing?.token === token && existing.response === null) keys.delete(k);
     },
     size: () => rows.size,
   };

@@ -8,12 +8,15 @@ import {
   expirableStatuses,
   type IdempotencyRecord,
   type IdempotencyStore,
+  type IdempotentWrite,
+  KEY_LOST,
   type Payment,
   type PaymentRef,
   type PaymentStore,
   type Scope,
   type StoredEvent,
   type StoredPayment,
+  type WriteResult,
 } from "@paylink/core";
 import {
   isConnectionLost,
@@ -141,7 +144,15 @@ interface KeyRow {
   readonly response_status: number | null;
   readonly response_body: string | null;
   readonly created_at: Date | string;
+  readonly token: string;
+  readonly locked_until: Date | string;
 }
+
+/** An instant as ISO-8601; `-infinity` (a claim from before leases) as the earliest ISO time. */
+const isoOf = (value: Date | string): string => {
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? new Date(-8.64e15).toISOString() : date.toISOString();
+};
 
 function toIdempotencyRecord(row: KeyRow): IdempotencyRecord {
   return {
@@ -150,6 +161,8 @@ function toIdempotencyRecord(row: KeyRow): IdempotencyRecord {
     response:
       row.response_status === null ? null : { status: row.response_status, body: row.response_body ?? "" },
     createdAt: new Date(row.created_at).toISOString(),
+    token: row.token,
+    lockedUntil: isoOf(row.locked_until),
   };
 }
 
@@ -247,14 +260,51 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
    * would re-check the row. Only then is it run again inside an explicit READ COMMITTED transaction
    * (three round trips), where it re-checks the row and answers `false` for a lost race.
    */
-  async function write(statement: PreparedStatement, values: unknown[]): Promise<boolean> {
+  async function write(
+    statement: PreparedStatement,
+    values: unknown[],
+    scope: Scope,
+    idempotency: IdempotentWrite | undefined,
+  ): Promise<WriteResult> {
     const query = prepared(statement, values);
+    if (idempotency !== undefined) return writeKeyed(query, scope, idempotency);
     try {
       return (await pool.query(query)).rowCount === 1;
     } catch (error) {
       if (!isSerializationFailure(error)) throw wrap(error);
     }
     return transaction(async (client) => (await client.query(query)).rowCount === 1);
+  }
+
+  /**
+   * A write that carries its idempotency key's response (see `IdempotentWrite` in core), in one READ
+   * COMMITTED transaction: first the key's answer, conditional on the claim's token (its row lock holds
+   * off a takeover until COMMIT), then the payment's statement. Should either match no row, the
+   * transaction is rolled back and nothing of it was written.
+   */
+  async function writeKeyed(
+    query: PostgresQueryConfig,
+    scope: Scope,
+    idempotency: IdempotentWrite,
+  ): Promise<WriteResult> {
+    const { key, token, response } = idempotency;
+    let lost = false;
+    const written = await transaction(async (client) => {
+      const answered = await client.query(sql.completeKey, [
+        scope.accountId,
+        scope.livemode,
+        key,
+        response.status,
+        response.body,
+        token,
+      ]);
+      if (answered.rowCount !== 1) {
+        lost = true;
+        return false;
+      }
+      return (await client.query(query)).rowCount === 1;
+    });
+    return lost ? KEY_LOST : written;
   }
 
   /** `statement` with its values, as `pg`'s query config of a named prepared statement. */
@@ -273,21 +323,28 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
     withEvents: PreparedStatement,
     values: unknown[],
     events: readonly DomainEvent[],
+    scope: Scope,
+    idempotency: IdempotentWrite | undefined,
   ) => {
     if (events.length === 1) {
       const event = events[0]!;
-      return write(withEvent, [
-        ...values,
-        ...outboxLock,
-        JSON.stringify(event),
-        event.id,
-        event.paymentId,
-        event.accountId,
-        event.livemode,
-        event.type,
-      ]);
+      return write(
+        withEvent,
+        [
+          ...values,
+          ...outboxLock,
+          JSON.stringify(event),
+          event.id,
+          event.paymentId,
+          event.accountId,
+          event.livemode,
+          event.type,
+        ],
+        scope,
+        idempotency,
+      );
     }
-    return write(withEvents, [...values, ...outboxLock, JSON.stringify(events)]);
+    return write(withEvents, [...values, ...outboxLock, JSON.stringify(events)], scope, idempotency);
   };
 
   const paymentColumns = (payment: Payment) =>
@@ -357,7 +414,7 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
       });
     },
 
-    insert: (scope, record, events) =>
+    insert: (scope, record, events, idempotency) =>
       guarded(async () => {
         const { payment, version } = record;
         const values = [
@@ -369,11 +426,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
           JSON.stringify(payment),
         ];
         // `false` when the id exists (in any scope): then nothing is written, events included.
-        if (events.length === 0) return write(sql.insert, values);
-        return writeWithEvents(sql.insertWithEvent, sql.insertWithEvents, values, events);
+        if (events.length === 0) return write(sql.insert, values, scope, idempotency);
+        return writeWithEvents(sql.insertWithEvent, sql.insertWithEvents, values, events, scope, idempotency);
       }),
 
-    compareAndSwap: (scope, next, expectedVersion, events) =>
+    compareAndSwap: (scope, next, expectedVersion, events, idempotency) =>
       guarded(async () => {
         const { payment, version } = next;
         if (hasNul(payment.id, scope.accountId)) return false;
@@ -387,8 +444,15 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
           JSON.stringify(payment),
         ];
         // `false` for a stale version, another scope or a missing payment: then nothing is written.
-        if (events.length === 0) return write(sql.compareAndSwap, values);
-        return writeWithEvents(sql.compareAndSwapWithEvent, sql.compareAndSwapWithEvents, values, events);
+        if (events.length === 0) return write(sql.compareAndSwap, values, scope, idempotency);
+        return writeWithEvents(
+          sql.compareAndSwapWithEvent,
+          sql.compareAndSwapWithEvents,
+          values,
+          events,
+          scope,
+          idempotency,
+        );
       }),
 
     findDue: (now, limit) =>
@@ -443,6 +507,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
             record.response?.body ?? null,
             expiredBefore,
             record.createdAt,
+            record.token,
+            record.lockedUntil,
           ]);
           if (claimed.rowCount === 1) return undefined;
           const existing = await pool.query(sql.existingKey, where);
@@ -453,22 +519,23 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
         throw new PostgresStoreError("query");
       }),
 
-    completeIdempotencyKey: (scope, key, response) =>
+    completeIdempotencyKey: (scope, key, token, response) =>
       guarded(async () => {
-        if (hasNul(scope.accountId, key)) return;
+        if (hasNul(scope.accountId, key, token)) return;
         await pool.query(sql.completeKey, [
           scope.accountId,
           scope.livemode,
           key,
           response.status,
           response.body,
+          token,
         ]);
       }),
 
-    releaseIdempotencyKey: (scope, key) =>
+    releaseIdempotencyKey: (scope, key, token) =>
       guarded(async () => {
-        if (hasNul(scope.accountId, key)) return;
-        await pool.query(sql.releaseKey, [scope.accountId, scope.livemode, key]);
+        if (hasNul(scope.accountId, key, token)) return;
+        await pool.query(sql.releaseKey, [scope.accountId, scope.livemode, key, token]);
       }),
 
     async migrate() {

@@ -92,6 +92,16 @@ export const MIGRATIONS: readonly Migration[] = [
     // No query of the store reads the outbox by payment, and every event write paid for this index.
     statements: (s) => [`DROP INDEX IF EXISTS ${s}.paylink_outbox_payment`],
   },
+  {
+    version: 3,
+    name: "idempotency key leases",
+    // The token of the request holding a claim, and the end of its lease. A claim written before this
+    // migration has neither: its lease counts as ended, so a retry can take it over.
+    statements: (s) => [
+      `ALTER TABLE ${s}.paylink_idempotency_keys ADD COLUMN token text NOT NULL DEFAULT ''`,
+      `ALTER TABLE ${s}.paylink_idempotency_keys ADD COLUMN locked_until timestamptz NOT NULL DEFAULT '-infinity'`,
+    ],
+  },
 ];
 
 /**
@@ -318,20 +328,28 @@ export function statements(schema: string): Statements {
       ORDER BY created_at DESC, id DESC
       LIMIT $3`,
     ),
-    // A claim inserts, or takes over a key whose record is older than the retention ($7). ON CONFLICT
-    // waits for a concurrent claim of the same key to commit, so exactly one claim returns a row.
+    // A claim inserts, or takes over a key whose record is older than the retention ($7), or an
+    // unanswered claim of the same request whose lease ended before the claimer's now (its holder is
+    // presumed gone). ON CONFLICT waits for a concurrent claim of the same key to commit, so exactly one
+    // claim returns a row.
     claimKey: `INSERT INTO ${keys} AS k
-        (account_id, livemode, key, fingerprint, response_status, response_body, created_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $8::timestamptz)
+        (account_id, livemode, key, fingerprint, response_status, response_body, created_at, token, locked_until)
+      VALUES ($1, $2, $3, $4, $5, $6, $8::timestamptz, $9, $10::timestamptz)
       ON CONFLICT (account_id, livemode, key) DO UPDATE
         SET fingerprint = EXCLUDED.fingerprint, response_status = EXCLUDED.response_status,
-            response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at
+            response_body = EXCLUDED.response_body, created_at = EXCLUDED.created_at,
+            token = EXCLUDED.token, locked_until = EXCLUDED.locked_until
         WHERE k.created_at < $7::timestamptz
+          OR (k.response_status IS NULL AND k.fingerprint = EXCLUDED.fingerprint
+              AND k.locked_until <= EXCLUDED.created_at)
       RETURNING 1`,
-    existingKey: `SELECT key, fingerprint, response_status, response_body, created_at FROM ${keys}
-      WHERE account_id = $1 AND livemode = $2 AND key = $3`,
+    existingKey: `SELECT key, fingerprint, response_status, response_body, created_at, token, locked_until
+      FROM ${keys} WHERE account_id = $1 AND livemode = $2 AND key = $3`,
+    // Completing needs the claim's token and an unanswered claim: a taken-over request cannot answer, and
+    // a response stored with the request's write is never replaced.
     completeKey: `UPDATE ${keys} SET response_status = $4, response_body = $5
-      WHERE account_id = $1 AND livemode = $2 AND key = $3`,
-    releaseKey: `DELETE FROM ${keys} WHERE account_id = $1 AND livemode = $2 AND key = $3`,
+      WHERE account_id = $1 AND livemode = $2 AND key = $3 AND token = $6 AND response_status IS NULL`,
+    releaseKey: `DELETE FROM ${keys}
+      WHERE account_id = $1 AND livemode = $2 AND key = $3 AND token = $4 AND response_status IS NULL`,
   };
 }

@@ -460,7 +460,7 @@ test.skipIf(!onServer)(
       await holder.query("SELECT pg_advisory_xact_lock($1, $2)", [LOCK_NAMESPACE.outbox, lockKey(schema)]);
       // Both would wait for the holder's COMMIT if they asked for the lock; they answer at once instead.
       const next = { ...payment, status: "viewed" as const };
-      const quick = (write: Promise<boolean>) =>
+      const quick = (write: Promise<unknown>) =>
         Promise.race([write, new Promise((resolve) => setTimeout(() => resolve("waited"), 2000))]);
       expect(
         await quick(store.compareAndSwap(scope, { payment: next, version: 3 }, 2, [eventOf(next)])),

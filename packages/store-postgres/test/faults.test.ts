@@ -89,7 +89,14 @@ test("a pool pointed at a closed port: every command answers store_unavailable w
     await expect(
       store.claimIdempotencyKey(
         scope,
-        { key: "k", fingerprint: "f", response: null, createdAt: "2030-01-01T00:00:00.000Z" },
+        {
+          key: "k",
+          fingerprint: "f",
+          response: null,
+          createdAt: "2030-01-01T00:00:00.000Z",
+          token: "t",
+          lockedUntil: "2030-01-01T00:00:10.000Z",
+        },
         "2000-01-01T00:00:00.000Z",
       ),
     ).rejects.toBeInstanceOf(PostgresStoreError);
@@ -151,9 +158,10 @@ test("text PostgreSQL cannot hold (U+0000): lookups answer not_found, core refus
   const { store, schema } = await freshStore(backend, pool);
   const links = createPaymentLinks({ store });
   expect((await links.get(scope, "pay_\u0000"))._unsafeUnwrapErr().code).toBe("not_found");
+  // An account id is stored text too: core refuses it before the store sees it.
   expect(
     (await links.cancel({ accountId: "acct_\u0000", livemode: false }, "pay_1"))._unsafeUnwrapErr().code,
-  ).toBe("not_found");
+  ).toBe("invalid_request");
   expect(await store.list(scope, { limit: 10, startingAfter: "pay_\u0000" })).toEqual([]);
   // Core refuses such text at the edge; the store keeps its own guard for direct callers.
   const refused = await links.create(scope, { ...input, description: "nul \u0000 byte" });

@@ -4,16 +4,19 @@
  * Start with {@link createSqliteStore}.
  * @packageDocumentation
  */
-import type {
-  DomainEvent,
-  IdempotencyRecord,
-  IdempotencyStore,
-  Payment,
-  PaymentRef,
-  PaymentStore,
-  Scope,
-  StoredEvent,
-  StoredPayment,
+import {
+  type DomainEvent,
+  type IdempotencyRecord,
+  type IdempotencyStore,
+  type IdempotentWrite,
+  KEY_LOST,
+  type Payment,
+  type PaymentRef,
+  type PaymentStore,
+  type Scope,
+  type StoredEvent,
+  type StoredPayment,
+  type WriteResult,
 } from "@paylink/core";
 import Database from "better-sqlite3";
 import { SqliteStoreError, toStoreError } from "./errors.js";
@@ -38,8 +41,9 @@ export interface SqliteStoreOptions {
   readonly filename: string;
   /**
    * How long a write waits for another connection (another process on the same file) to release the
-   * write lock before it fails with `busy`, in milliseconds. Default: 5000. The wait blocks the calling
-   * thread, as every better-sqlite3 call does; writes hold the lock for well under a millisecond.
+   * write lock before it fails with `busy`, in milliseconds. Default: 5000. The wait does not block the
+   * event loop: the lock is tried for at most 2 ms at a time, then again after a pause that grows to
+   * 20 ms, while reads and other work go on. Writes hold the lock for well under a millisecond.
    */
   readonly busyTimeoutMs?: number;
   /**
@@ -100,6 +104,8 @@ interface PaymentWrite {
   readonly json: string;
   /** Outbox rows, flat, EVENT_COLUMNS values each: event id, payment id, account id, livemode, type, JSON. */
   readonly events: readonly unknown[];
+  /** The idempotency key's response written with the payment (see `IdempotentWrite` in core). */
+  readonly key: IdempotentWrite | undefined;
 }
 
 /** Values per outbox row in {@link PaymentWrite.events}. */
@@ -111,6 +117,7 @@ function serialize(
   record: StoredPayment,
   events: readonly DomainEvent[],
   insert: boolean,
+  idempotency: IdempotentWrite | undefined,
 ): PaymentWrite {
   const p = record.payment;
   const json = JSON.stringify(p);
@@ -136,6 +143,14 @@ function serialize(
     version: record.version,
     json,
     events: rows,
+    key:
+      idempotency === undefined
+        ? undefined
+        : {
+            key: idempotency.key,
+            token: idempotency.token,
+            response: { status: idempotency.response.status, body: idempotency.response.body },
+          },
   };
 }
 
@@ -146,8 +161,8 @@ type Statements = { [K in keyof typeof SQL]: Database.Statement };
 interface Connection {
   readonly db: Db;
   readonly s: Statements;
-  readonly insert: (write: PaymentWrite) => boolean;
-  readonly compareAndSwap: (write: PaymentWrite, expectedVersion: number) => boolean;
+  readonly insert: (write: PaymentWrite) => WriteResult;
+  readonly compareAndSwap: (write: PaymentWrite, expectedVersion: number) => WriteResult;
   readonly list: (scope: Scope, limit: number, startingAfter: string | undefined) => Payment[];
   readonly claim: (
     scope: ScopeRow,
@@ -169,9 +184,15 @@ interface KeyRow {
   response_status: number | null;
   response_body: string | null;
   created_at: string;
+  token: string;
+  locked_until: string;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** The longest one attempt to take the write lock blocks the thread (SQLite's own busy timeout). */
+const LOCK_WAIT_SLICE_MS = 2;
+/** The longest pause between two attempts to take the write lock, while others run. */
+const MAX_LOCK_BACKOFF_MS = 20;
 
 // better-sqlite3 cannot bind booleans; the schema stores livemode as 0/1.
 const bit = (livemode: boolean): 0 | 1 => (livemode ? 1 : 0);
@@ -273,8 +294,9 @@ function migrateDb(db: Db, busyTimeoutMs: number): void {
 
 /** Opens the file, sets the pragmas, migrates and prepares every statement; closes it again on failure. */
 function open(filename: string, busyTimeoutMs: number): Connection {
-  // `timeout` is SQLite's busy timeout: a second process waits for the write lock instead of failing.
-  const db = new Database(filename, { timeout: busyTimeoutMs });
+  // `timeout` is SQLite's busy timeout, which blocks the thread while it waits. It is kept short: a write
+  // that finds the lock taken is retried asynchronously (see `flush`), so the event loop goes on.
+  const db = new Database(filename, { timeout: Math.min(busyTimeoutMs, LOCK_WAIT_SLICE_MS) });
   try {
     // WAL: readers never block the writer nor each other, so processes sharing the file only queue
     // for the (sub-millisecond) write transactions.
@@ -332,10 +354,23 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
     collectedRows = 0;
   };
 
+  // A write carrying a key's response: the claim must still be held with its token (checked inside the
+  // write's transaction, so no claim can change in between), and the response is stored only with the
+  // payment (see `IdempotentWrite` in core).
+  const keyLost = (w: PaymentWrite) =>
+    w.key !== undefined &&
+    s.holdsKey.get(w.scope.accountId, w.scope.livemode, w.key.key, w.key.token) === undefined;
+  const answerKey = (w: PaymentWrite) => {
+    if (w.key === undefined) return;
+    const { key, token, response } = w.key;
+    s.completeKey.run(response.status, response.body, w.scope.accountId, w.scope.livemode, key, token);
+  };
+
   // Every write runs under BEGIN IMMEDIATE (`.immediate`): the write lock is taken before the first read,
   // so a transaction never has to upgrade a read snapshot to a write, which in WAL mode fails at once
   // with SQLITE_BUSY_SNAPSHOT instead of waiting. Any throw rolls the whole transaction back.
-  const insert = (w: PaymentWrite) => {
+  const insert = (w: PaymentWrite): WriteResult => {
+    if (keyLost(w)) return KEY_LOST;
     const { changes } = s.insert.run(
       w.id,
       w.scope.accountId,
@@ -349,10 +384,12 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
     );
     if (changes !== 1) return false;
     append(w.events);
+    answerKey(w);
     return true;
   };
 
-  const compareAndSwap = (w: PaymentWrite, expectedVersion: number) => {
+  const compareAndSwap = (w: PaymentWrite, expectedVersion: number): WriteResult => {
+    if (keyLost(w)) return KEY_LOST;
     const { changes } = s.compareAndSwap.run(
       w.status,
       w.version,
@@ -366,6 +403,7 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
     // no event.
     if (changes !== 1) return false;
     append(w.events);
+    answerKey(w);
     return true;
   };
 
@@ -391,8 +429,18 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
   const claim = (scope: ScopeRow, record: IdempotencyRecord, expiredBefore: string) => {
     const livemode = scope.livemode;
     const existing = s.getKey.get(scope.accountId, livemode, record.key) as KeyRow | undefined;
-    // Compared as strings in JavaScript, exactly as the memory store does.
-    if (existing !== undefined && existing.created_at >= expiredBefore) return toRecord(existing);
+    // Compared as strings in JavaScript, exactly as the memory store does: kept unless past retention, or
+    // an unanswered claim of the same request whose lease ended (its holder is presumed gone).
+    if (
+      existing !== undefined &&
+      existing.created_at >= expiredBefore &&
+      !(
+        existing.response_status === null &&
+        existing.fingerprint === record.fingerprint &&
+        existing.locked_until <= record.createdAt
+      )
+    )
+      return toRecord(existing);
     s.putKey.run(
       scope.accountId,
       livemode,
@@ -401,6 +449,8 @@ function transactions(db: Db, s: Statements): Omit<Connection, "db" | "s"> {
       record.response?.status ?? null,
       record.response?.body ?? null,
       record.createdAt,
+      record.token,
+      record.lockedUntil,
     );
     return undefined;
   };
@@ -491,6 +541,8 @@ function toRecord(row: KeyRow): IdempotencyRecord {
     response:
       row.response_status === null ? null : { status: row.response_status, body: row.response_body ?? "" },
     createdAt: row.created_at,
+    token: row.token,
+    lockedUntil: row.locked_until,
   };
 }
 
@@ -567,57 +619,101 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     readonly work: (c: Connection) => unknown;
     readonly resolve: (value: unknown) => void;
     readonly reject: (error: unknown) => void;
+    /** When it was queued (ms): it waits at most `busyTimeoutMs` for another connection's lock. */
+    readonly since: number;
   }
   const queue: Queued[] = [];
   let flushScheduled = false;
+  // Without group commit every write is a group of its own.
+  const groupLimit = groupCommit ? maxGroupSize : 1;
+  // While another connection (another process) holds the write lock: the timer of the next attempt, and
+  // the pause before the one after. The thread never sleeps for the lock: between attempts, reads and
+  // everything else on the event loop run.
+  let lockRetry: ReturnType<typeof setTimeout> | undefined;
+  let backoffMs = 1;
+
+  /**
+   * Takes the write lock (BEGIN IMMEDIATE) for `group`. If another connection holds it, the group goes back
+   * to the front of the queue and is tried again after a growing pause; a write that has waited
+   * `busyTimeoutMs` in all rejects with `busy`. Answers whether the group may run now.
+   */
+  const begin = (c: Connection, group: Queued[], blocking: boolean): boolean => {
+    try {
+      // `close()` cannot wait for a timer: it waits on the thread, as opening does.
+      if (blocking) retryBusy(busyTimeoutMs, () => c.s.begin.run());
+      else c.s.begin.run();
+      backoffMs = 1;
+      return true;
+    } catch (error) {
+      if (blocking || !isBusy(error)) {
+        for (const write of group) write.reject(toStoreError(error, busyTimeoutMs));
+        return false;
+      }
+      const now = Date.now();
+      const waiting = group.filter((write) => {
+        if (now - write.since < busyTimeoutMs) return true;
+        write.reject(toStoreError(error, busyTimeoutMs));
+        return false;
+      });
+      queue.unshift(...waiting);
+      if (queue.length > 0) {
+        lockRetry = setTimeout(() => {
+          lockRetry = undefined;
+          flush();
+        }, backoffMs);
+        backoffMs = Math.min(backoffMs * 2, MAX_LOCK_BACKOFF_MS);
+      }
+      return false;
+    }
+  };
 
   // One group commit: BEGIN IMMEDIATE, every queued write (bare, or each in its own savepoint once one
   // has failed), COMMIT; then each caller is answered. Nothing is answered before the COMMIT returned:
-  // should the transaction fail as a whole (BEGIN busy, COMMIT's fsync failing, SQLite rolling back on a
-  // full disk), every write of the group rejects and none of them was written.
-  const flush = () => {
+  // should the transaction fail as a whole (COMMIT's fsync failing, SQLite rolling back on a full disk),
+  // every write of the group rejects and none of them was written.
+  const flush = (blocking = false) => {
     flushScheduled = false;
-    const group = queue.splice(0, maxGroupSize);
-    if (queue.length > 0) schedule();
+    // Waiting for another connection's lock: the retry's timer flushes, in queue order.
+    if (lockRetry !== undefined && !blocking) return;
+    const group = queue.splice(0, groupLimit);
     if (group.length === 0) return;
-    const outcomes: { ok: boolean; value: unknown }[] = [];
     const c = connectFor(group);
-    if (c === undefined) return;
+    if (c === undefined || !begin(c, group, blocking)) {
+      if (lockRetry === undefined && queue.length > 0) schedule();
+      return;
+    }
+    if (queue.length > 0) schedule();
+    const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
-      if (group.length === 1) {
-        // Alone: the write's own transaction, no savepoint needed.
-        outcomes.push({ ok: true, value: group[0]!.work(c) });
-      } else {
+      try {
+        // The fast path: every write bare in the group's transaction, their outbox rows inserted at the
+        // end with multi-row INSERTs, still inside the transaction.
+        c.isolateWrites(false);
+        for (const write of group) outcomes.push({ ok: true, value: write.work(c) });
+        c.appendCollected();
+      } catch {
+        // A write failed, perhaps half done: undo the whole group and run it again, this time each
+        // write in its own savepoint. The writes only depend on the database, so the ones before the
+        // failure decide as they did. The lock is still this connection's: a ROLLBACK keeps no lock, but
+        // nothing else ran in between, so the new BEGIN only fails if another process got in first.
+        c.isolateWrites(true);
+        outcomes.length = 0;
+        rollback(c);
         c.s.begin.run();
-        try {
-          // The fast path: every write bare in the group's transaction, their outbox rows inserted at the
-          // end with multi-row INSERTs, still inside the transaction.
-          c.isolateWrites(false);
-          for (const write of group) outcomes.push({ ok: true, value: write.work(c) });
-          c.appendCollected();
-        } catch {
-          // A write failed, perhaps half done: undo the whole group and run it again, this time each
-          // write in its own savepoint. The writes only depend on the database, so the ones before the
-          // failure decide as they did.
-          c.isolateWrites(true);
-          outcomes.length = 0;
-          rollback(c);
-          c.s.begin.run();
-          for (const write of group) {
-            try {
-              outcomes.push({ ok: true, value: write.work(c) });
-            } catch (error) {
-              // SQLite ended the transaction itself (it does on some I/O and full-disk errors): the
-              // writes before this one are gone too, so the group fails as a whole.
-              if (!c.db.inTransaction) throw error;
-              outcomes.push({ ok: false, value: error });
-            }
+        for (const write of group) {
+          try {
+            outcomes.push({ ok: true, value: write.work(c) });
+          } catch (error) {
+            // SQLite ended the transaction itself (it does on some I/O and full-disk errors): the
+            // writes before this one are gone too, so the group fails as a whole.
+            if (!c.db.inTransaction) throw error;
+            outcomes.push({ ok: false, value: error });
           }
-        } finally {
-          c.isolateWrites(true);
         }
-        c.s.commit.run();
+      } finally {
+        c.isolateWrites(true);
       }
+      c.s.commit.run();
     } catch (error) {
       rollback(c);
       for (const write of group) write.reject(toStoreError(error, busyTimeoutMs));
@@ -676,10 +772,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
 
   /** A write: committed with the others of its group (or alone, without group commit). */
   const write = <T>(work: (c: Connection) => T): Promise<T> => {
-    if (!groupCommit) return use(work);
     if (closed) return Promise.reject(new SqliteStoreError("closed", "the store is closed"));
     return new Promise<T>((resolve, reject) => {
-      queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      queue.push({ work, resolve: resolve as (value: unknown) => void, reject, since: Date.now() });
       schedule();
     });
   };
@@ -701,12 +796,12 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         pendingReads.push({ scope: at, id, resolve, reject });
       });
     },
-    insert: (scope, record, events) => {
-      const w = serialize(scope, record, events, true);
+    insert: (scope, record, events, idempotency) => {
+      const w = serialize(scope, record, events, true, idempotency);
       return write((c) => c.insert(w));
     },
-    compareAndSwap: (scope, next, expectedVersion, events) => {
-      const w = serialize(scope, next, events, false);
+    compareAndSwap: (scope, next, expectedVersion, events, idempotency) => {
+      const w = serialize(scope, next, events, false, idempotency);
       return write((c) => c.compareAndSwap(w, expectedVersion));
     },
     findDue: (now, limit) =>
@@ -738,20 +833,22 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         response:
           record.response === null ? null : { status: record.response.status, body: record.response.body },
         createdAt: record.createdAt,
+        token: record.token,
+        lockedUntil: record.lockedUntil,
       };
       return write((c) => c.claim(at, claimed, expiredBefore));
     },
-    completeIdempotencyKey: (scope, key, response) => {
+    completeIdempotencyKey: (scope, key, token, response) => {
       const { accountId, livemode } = scopeRow(scope);
       const { status, body } = response;
       return write(({ s }) => {
-        s.completeKey.run(status, body, accountId, livemode, key);
+        s.completeKey.run(status, body, accountId, livemode, key, token);
       });
     },
-    releaseIdempotencyKey: (scope, key) => {
+    releaseIdempotencyKey: (scope, key, token) => {
       const { accountId, livemode } = scopeRow(scope);
       return write(({ s }) => {
-        s.releaseKey.run(accountId, livemode, key);
+        s.releaseKey.run(accountId, livemode, key, token);
       });
     },
     migrate() {
@@ -764,7 +861,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     close() {
       // Writes still waiting for their group commit are committed first: nothing accepted is dropped;
       // reads still waiting are answered.
-      while (queue.length > 0 && !closed) flush();
+      if (lockRetry !== undefined) clearTimeout(lockRetry);
+      lockRetry = undefined;
+      while (queue.length > 0 && !closed) flush(true);
       if (pendingReads.length > 0 && !closed) flushReads();
       closed = true;
       const open = connection;

@@ -75,6 +75,16 @@ export const MIGRATIONS: readonly Migration[] = [
     // more B-tree page per commit (measured: 5% of a lone cancel, see docs/benchmarks.md).
     sql: "DROP INDEX IF EXISTS outbox_payment;",
   },
+  {
+    version: 3,
+    name: "idempotency key leases",
+    // The token of the request holding a claim, and the end of its lease (ISO-8601). A claim written
+    // before this migration has neither: its lease counts as ended, so a retry can take it over.
+    sql: `
+      ALTER TABLE idempotency_keys ADD COLUMN token TEXT NOT NULL DEFAULT '';
+      ALTER TABLE idempotency_keys ADD COLUMN locked_until TEXT NOT NULL DEFAULT '';
+    `,
+  },
 ];
 
 /** The newest schema version this package writes. */
@@ -136,16 +146,23 @@ export const SQL = {
   cursor: "SELECT created_at, id FROM payments WHERE id = ? AND account_id = ? AND livemode = ?",
   listFirst: LIST_FIRST_SQL,
   listAfter: LIST_AFTER_SQL,
-  getKey: `SELECT key, fingerprint, response_status, response_body, created_at FROM idempotency_keys
-    WHERE account_id = ? AND livemode = ? AND key = ?`,
-  putKey: `INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, response_status, response_body, created_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?)
+  getKey: `SELECT key, fingerprint, response_status, response_body, created_at, token, locked_until
+    FROM idempotency_keys WHERE account_id = ? AND livemode = ? AND key = ?`,
+  putKey: `INSERT INTO idempotency_keys
+      (account_id, livemode, key, fingerprint, response_status, response_body, created_at, token, locked_until)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (account_id, livemode, key) DO UPDATE SET
       fingerprint = excluded.fingerprint, response_status = excluded.response_status,
-      response_body = excluded.response_body, created_at = excluded.created_at`,
+      response_body = excluded.response_body, created_at = excluded.created_at,
+      token = excluded.token, locked_until = excluded.locked_until`,
+  // The claim held with a token and still unanswered: the condition of completing, releasing, and of a
+  // write that carries the key's response.
+  holdsKey: `SELECT 1 FROM idempotency_keys
+    WHERE account_id = ? AND livemode = ? AND key = ? AND token = ? AND response_status IS NULL`,
   completeKey: `UPDATE idempotency_keys SET response_status = ?, response_body = ?
-    WHERE account_id = ? AND livemode = ? AND key = ?`,
-  releaseKey: "DELETE FROM idempotency_keys WHERE account_id = ? AND livemode = ? AND key = ?",
+    WHERE account_id = ? AND livemode = ? AND key = ? AND token = ? AND response_status IS NULL`,
+  releaseKey: `DELETE FROM idempotency_keys
+    WHERE account_id = ? AND livemode = ? AND key = ? AND token = ? AND response_status IS NULL`,
   // A group commit's transaction (see `groupCommit` in the store's options).
   begin: "BEGIN IMMEDIATE",
   commit: "COMMIT",

@@ -62,10 +62,13 @@ async function expectEveryCommandUnavailable(
   ];
   for (const answer of answers) expectUnavailable(answer._unsafeUnwrapErr(), code, message);
   // The port itself rejects (never throws synchronously), idempotency methods included.
-  const record = { key: "k", fingerprint: "f", response: null, createdAt: new Date().toISOString() };
+  const now = new Date().toISOString();
+  const record = { key: "k", fingerprint: "f", response: null, createdAt: now, token: "t", lockedUntil: now };
   await expect(store.claimIdempotencyKey(scope, record, "2000-01-01")).rejects.toThrow(SqliteStoreError);
-  await expect(store.completeIdempotencyKey(scope, "k", { status: 200, body: "" })).rejects.toThrow(message);
-  await expect(store.releaseIdempotencyKey(scope, "k")).rejects.toThrow(message);
+  await expect(store.completeIdempotencyKey(scope, "k", "t", { status: 200, body: "" })).rejects.toThrow(
+    message,
+  );
+  await expect(store.releaseIdempotencyKey(scope, "k", "t")).rejects.toThrow(message);
   await expect(store.findDue(new Date().toISOString(), 10)).rejects.toThrow(message);
 }
 
@@ -177,6 +180,33 @@ describe("while running", () => {
     db.exec("DROP TRIGGER refuse_events");
     expect((await links.cancel(scope, id))._unsafeUnwrap().changed).toBe(true);
     expect(row()).toEqual({ status: "canceled", version: 2 });
+    db.close();
+    store.close();
+  });
+
+  test("a write waiting for another connection's lock does not block the event loop", async () => {
+    const { file, id } = await paylinkFileWithLink();
+    const store = createSqliteStore({ filename: file }); // the default 5 s busy timeout
+    const links = createPaymentLinks({ store });
+    const db = rawDb(file);
+    db.exec("BEGIN IMMEDIATE");
+    const started = Date.now();
+    const cancel = links.cancel(scope, id);
+    // While the cancel waits for the lock, timers fire on time and reads answer.
+    const ticks: number[] = [];
+    const ticker = setInterval(() => ticks.push(Date.now()), 10);
+    const read = await links.get(scope, id);
+    expect(read._unsafeUnwrap().status).toBe("pending");
+    expect(Date.now() - started).toBeLessThan(250);
+    // The other connection commits from a timer: it can only run if the thread is free.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    db.exec("COMMIT");
+    const result = await cancel;
+    clearInterval(ticker);
+    expect(result._unsafeUnwrap().changed).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1500);
+    const gaps = ticks.slice(1).map((t, i) => t - ticks[i]!);
+    expect(Math.max(...gaps), "the longest the event loop stalled while the write waited").toBeLessThan(100);
     db.close();
     store.close();
   });

@@ -3,13 +3,21 @@ import {
   createPaymentLinks,
   type DomainEvent,
   type IdempotencyStore,
+  KEY_LOST,
   type Payment,
   type PaymentStore,
   type Scope,
   type StoredPayment,
 } from "@paylink/core";
 import fc from "fast-check";
-import { createInputArb, fakeClock, sampleLinkInput, send, stepsArb } from "./arbitraries.js";
+import {
+  createInputArb,
+  fakeClock,
+  malformedTextInputArb,
+  sampleLinkInput,
+  send,
+  stepsArb,
+} from "./arbitraries.js";
 import { type ModelPayment, modelStep } from "./model.js";
 
 /** The test runner's `test` (vitest, jest, node:test …), injected so the suite has no runner dependency. */
@@ -163,6 +171,40 @@ export function storeConformance<S extends PaymentStore>(
     const { payment } = await insertSample(store, { id, metadata, description: "Robert'); DROP TABLE x;--" });
     assert.deepEqual((await probe.raw(SCOPE, id))?.payment, payment);
     assert.deepEqual((await store.get(SCOPE, id))?.payment, payment);
+  });
+
+  // A lone UTF-16 surrogate has no UTF-8 encoding: PostgreSQL's jsonb refuses it (a 503 on every retry)
+  // while other stores keep it. Core must refuse it up front, the same on every store; astral text is fine.
+  it("text: create refuses text that is not well-formed Unicode, writes nothing, and keeps astral text exactly", async (store, probe) => {
+    const scope: Scope = { accountId: "acct_conformance_text", livemode: false };
+    await fc.assert(
+      fc.asyncProperty(malformedTextInputArb({ now: START }), async ({ input, path }) => {
+        const id = `pay_malformed_${process.pid}_${counter++}`;
+        const links = createPaymentLinks({
+          store,
+          clock: fakeClock(START),
+          ids: { paymentId: () => id, eventId: () => `evt_${id}` },
+        });
+        const error = (await links.create(scope, input))._unsafeUnwrapErr();
+        assert.equal(error.code, "invalid_request", `expected invalid_request, got ${error.code}`);
+        if (error.code === "invalid_request") assert.ok(error.issues.some((issue) => issue.path === path));
+        assert.equal(await probe.raw(scope, id), undefined, "no payment is written");
+        assert.deepEqual(await probe.events(scope, id), [], "no event is written");
+      }),
+      { numRuns },
+    );
+    assert.deepEqual(await store.list(scope, { limit: 10 }), [], "nothing was written in the scope");
+    const links = createPaymentLinks({ store, clock: fakeClock(START) });
+    const astral = (
+      await links.create(scope, {
+        ...sampleLinkInput(START),
+        customerId: "cus_😀",
+        description: "Flat white ☕ for 👩🏽‍💻 𝄞 𠀋 🇬🇧 é",
+        metadata: { "🎫": "💳 paid by card", pair: "\ud83d\ude00" },
+      })
+    )._unsafeUnwrap();
+    assert.deepEqual((await probe.raw(scope, astral.id))?.payment, astral);
+    assert.deepEqual((await links.get(scope, astral.id))._unsafeUnwrap(), astral);
   });
 
   it("copies: mutating what get returned or what was inserted does not change the store", async (store) => {
@@ -375,40 +417,150 @@ export function storeConformance<S extends PaymentStore>(
     );
   });
 
+  /** A claim of `key` at `at` with a lease of `leaseMs`, held with `token`. */
+  const claim = (key: string, fingerprint: string, at: Date, token = "t1", leaseMs = 10_000) => ({
+    key,
+    fingerprint,
+    response: null,
+    createdAt: at.toISOString(),
+    token,
+    lockedUntil: new Date(at.getTime() + leaseMs).toISOString(),
+  });
+  const LONG_AGO = "2000-01-01T00:00:00.000Z";
+  const later = (ms: number) => new Date(START.getTime() + ms);
+
   it("idempotency keys: claim once, replay the stored response, forget after retention, confined to scope", async (store) => {
     if (!isIdempotencyStore(store)) return;
-    const record = (key: string, fingerprint: string, createdAt: string) => ({
-      key,
-      fingerprint,
-      response: null,
-      createdAt,
-    });
-    const t0 = START.toISOString();
     const key = `idem_${counter++}`;
-    assert.equal(
-      await store.claimIdempotencyKey(SCOPE, record(key, "f1", t0), "2000-01-01T00:00:00.000Z"),
-      undefined,
+    assert.equal(await store.claimIdempotencyKey(SCOPE, claim(key, "f1", START), LONG_AGO), undefined);
+    const second = await store.claimIdempotencyKey(SCOPE, claim(key, "f2", START, "t2"), LONG_AGO);
+    assert.deepEqual(second, claim(key, "f1", START), "a second claim sees the first, still running");
+    await store.completeIdempotencyKey(SCOPE, key, "t1", { status: 200, body: '{"ok":true}' });
+    const third = await store.claimIdempotencyKey(SCOPE, claim(key, "f1", later(60_000), "t3"), LONG_AGO);
+    assert.deepEqual(
+      third?.response,
+      { status: 200, body: '{"ok":true}' },
+      "an answered key is never taken over",
     );
-    const second = await store.claimIdempotencyKey(SCOPE, record(key, "f2", t0), "2000-01-01T00:00:00.000Z");
-    assert.deepEqual(second, record(key, "f1", t0), "a second claim sees the first, still running");
-    await store.completeIdempotencyKey(SCOPE, key, { status: 200, body: '{"ok":true}' });
-    const third = await store.claimIdempotencyKey(SCOPE, record(key, "f1", t0), "2000-01-01T00:00:00.000Z");
-    assert.deepEqual(third?.response, { status: 200, body: '{"ok":true}' });
     // Another scope has its own keys.
     assert.equal(
       await store.claimIdempotencyKey(
         { accountId: "acct_other_idem", livemode: false },
-        record(key, "f9", t0),
-        "2000-01-01T00:00:00.000Z",
+        claim(key, "f9", START),
+        LONG_AGO,
       ),
       undefined,
     );
     // After retention the key is free again.
-    const later = new Date(START.getTime() + 1000).toISOString();
-    assert.equal(await store.claimIdempotencyKey(SCOPE, record(key, "f3", later), later), undefined);
-    // A released key can be claimed again.
-    await store.releaseIdempotencyKey(SCOPE, key);
-    assert.equal(await store.claimIdempotencyKey(SCOPE, record(key, "f4", later), t0), undefined);
+    assert.equal(
+      await store.claimIdempotencyKey(SCOPE, claim(key, "f3", later(1000), "t4"), later(1000).toISOString()),
+      undefined,
+    );
+    // A released key can be claimed again; releasing needs the claim's token.
+    await store.releaseIdempotencyKey(SCOPE, key, "not-the-token");
+    assert.equal(
+      (await store.claimIdempotencyKey(SCOPE, claim(key, "f3", later(1000), "t5"), LONG_AGO))?.token,
+      "t4",
+    );
+    await store.releaseIdempotencyKey(SCOPE, key, "t4");
+    assert.equal(
+      await store.claimIdempotencyKey(SCOPE, claim(key, "f4", later(1000), "t6"), LONG_AGO),
+      undefined,
+    );
+  });
+
+  it("idempotency keys: an unanswered claim whose lease ended is taken over by the same request only", async (store) => {
+    if (!isIdempotencyStore(store)) return;
+    const key = `idem_lease_${counter++}`;
+    assert.equal(
+      await store.claimIdempotencyKey(SCOPE, claim(key, "f1", START, "t1", 5000), LONG_AGO),
+      undefined,
+    );
+    // Within the lease: the holder is presumed running.
+    const during = await store.claimIdempotencyKey(SCOPE, claim(key, "f1", later(4999), "t2"), LONG_AGO);
+    assert.equal(during?.token, "t1");
+    // After the lease, another request (fingerprint) still sees the key as used.
+    const other = await store.claimIdempotencyKey(SCOPE, claim(key, "f2", later(5000), "t3"), LONG_AGO);
+    assert.equal(other?.token, "t1");
+    // The same request takes it over, from the moment the lease ends.
+    assert.equal(
+      await store.claimIdempotencyKey(SCOPE, claim(key, "f1", later(5000), "t4"), LONG_AGO),
+      undefined,
+    );
+    // The old holder can neither answer nor release it any more.
+    await store.completeIdempotencyKey(SCOPE, key, "t1", { status: 200, body: "old" });
+    await store.releaseIdempotencyKey(SCOPE, key, "t1");
+    const held = await store.claimIdempotencyKey(SCOPE, claim(key, "f1", later(6000), "t5"), LONG_AGO);
+    assert.deepEqual(held, claim(key, "f1", later(5000), "t4"));
+    await store.completeIdempotencyKey(SCOPE, key, "t4", { status: 201, body: "new" });
+    await store.completeIdempotencyKey(SCOPE, key, "t4", { status: 200, body: "again" });
+    const done = await store.claimIdempotencyKey(SCOPE, claim(key, "f1", later(60_000), "t6"), LONG_AGO);
+    assert.deepEqual(done?.response, { status: 201, body: "new" }, "the first answer stays");
+  });
+
+  it("idempotency keys: a write stores the key's response atomically, and writes nothing once the claim is lost", async (store, probe) => {
+    if (!isIdempotencyStore(store)) return;
+    const key = `idem_write_${counter++}`;
+    const response = (body: string) => ({ status: 200, body });
+    assert.equal(
+      await store.claimIdempotencyKey(SCOPE, claim(key, "f1", START, "t1", 1000), LONG_AGO),
+      undefined,
+    );
+    // Taken over by a retry after the lease: the first holder's insert writes nothing at all.
+    assert.equal(
+      await store.claimIdempotencyKey(SCOPE, claim(key, "f1", later(1000), "t2"), LONG_AGO),
+      undefined,
+    );
+    const lost = samplePayment();
+    assert.equal(
+      await store.insert(SCOPE, { payment: lost, version: 1 }, [sampleEvent(lost)], {
+        key,
+        token: "t1",
+        response: response("lost"),
+      }),
+      KEY_LOST,
+    );
+    assert.equal(await probe.raw(SCOPE, lost.id), undefined, "no payment written for a lost claim");
+    assert.deepEqual(await probe.events(SCOPE, lost.id), [], "no event written for a lost claim");
+    // The holder's insert writes the payment, its event and the key's response together.
+    const created = samplePayment();
+    assert.equal(
+      await store.insert(SCOPE, { payment: created, version: 1 }, [sampleEvent(created)], {
+        key,
+        token: "t2",
+        response: response("created"),
+      }),
+      true,
+    );
+    assert.equal((await probe.raw(SCOPE, created.id))?.version, 1);
+    const replay = await store.claimIdempotencyKey(SCOPE, claim(key, "f1", later(60_000), "t3"), LONG_AGO);
+    assert.deepEqual(replay?.response, response("created"));
+
+    // compare-and-swap: a lost version race stores no response; a won one does; an answered key is lost.
+    const key2 = `idem_cas_${counter++}`;
+    assert.equal(await store.claimIdempotencyKey(SCOPE, claim(key2, "f1", START, "c1"), LONG_AGO), undefined);
+    const canceled = { ...created, status: "canceled" as const, canceledAt: START.toISOString() };
+    const write = { key: key2, token: "c1", response: response("canceled") };
+    assert.equal(
+      await store.compareAndSwap(SCOPE, { payment: canceled, version: 3 }, 2, [sampleEvent(canceled)], write),
+      false,
+    );
+    const pending = await store.claimIdempotencyKey(SCOPE, claim(key2, "f1", START, "c2"), LONG_AGO);
+    assert.equal(pending?.response, null, "a lost version race stores no response");
+    assert.equal(
+      await store.compareAndSwap(SCOPE, { payment: canceled, version: 2 }, 1, [sampleEvent(canceled)], write),
+      true,
+    );
+    assert.equal((await probe.raw(SCOPE, created.id))?.payment.status, "canceled");
+    const answered = await store.claimIdempotencyKey(SCOPE, claim(key2, "f1", START, "c3"), LONG_AGO);
+    assert.deepEqual(answered?.response, response("canceled"));
+    const again = { ...canceled, updatedAt: later(1).toISOString() };
+    assert.equal(
+      await store.compareAndSwap(SCOPE, { payment: again, version: 3 }, 2, [sampleEvent(again)], write),
+      KEY_LOST,
+      "a key that already has its response cannot be answered again",
+    );
+    assert.equal((await probe.raw(SCOPE, created.id))?.version, 2);
   });
 
   it(`idempotency keys: ${concurrency} concurrent claims of one key — exactly one wins`, async (store) => {
@@ -416,14 +568,55 @@ export function storeConformance<S extends PaymentStore>(
     const key = `idem_race_${counter++}`;
     const claims = await Promise.all(
       Array.from({ length: concurrency }, (_, i) =>
-        store.claimIdempotencyKey(
-          SCOPE,
-          { key, fingerprint: `f${i}`, response: null, createdAt: START.toISOString() },
-          "2000-01-01T00:00:00.000Z",
-        ),
+        store.claimIdempotencyKey(SCOPE, claim(key, `f${i}`, START, `t${i}`), LONG_AGO),
       ),
     );
     assert.equal(claims.filter((c) => c === undefined).length, 1);
+  });
+
+  it(`idempotency keys: ${concurrency} concurrent takeovers of one expired claim — exactly one wins`, async (store) => {
+    if (!isIdempotencyStore(store)) return;
+    const key = `idem_takeover_${counter++}`;
+    assert.equal(
+      await store.claimIdempotencyKey(SCOPE, claim(key, "f", START, "dead", 1000), LONG_AGO),
+      undefined,
+    );
+    const claims = await Promise.all(
+      Array.from({ length: concurrency }, (_, i) =>
+        store.claimIdempotencyKey(SCOPE, claim(key, "f", later(2000), `t${i}`), LONG_AGO),
+      ),
+    );
+    assert.equal(claims.filter((c) => c === undefined).length, 1);
+  });
+
+  it("idempotency keys: a command stores its response with its write; a retry after a crash finds it", async (store) => {
+    if (!isIdempotencyStore(store)) return;
+    const clock = fakeClock(START);
+    const links = createPaymentLinks({ store, clock });
+    const key = `idem_cmd_${counter++}`;
+    assert.equal(await store.claimIdempotencyKey(SCOPE, claim(key, "f", START, "t1"), LONG_AGO), undefined);
+    const respond = (payment: Payment) => ({ status: 200, body: JSON.stringify({ id: payment.id }) });
+    // The process "dies" after the command: nobody completes the key.
+    const created = (
+      await links.create(SCOPE, sampleLinkInput(START), { idempotency: { key, token: "t1", respond } })
+    )._unsafeUnwrap();
+    const retry = await store.claimIdempotencyKey(SCOPE, claim(key, "f", later(60_000), "t2"), LONG_AGO);
+    assert.deepEqual(retry?.response, respond(created), "the response was written with the payment");
+    // A command whose claim was taken over writes nothing and says so.
+    const key2 = `idem_cmd_${counter++}`;
+    assert.equal(
+      await store.claimIdempotencyKey(SCOPE, claim(key2, "f", START, "old", 1), LONG_AGO),
+      undefined,
+    );
+    assert.equal(
+      await store.claimIdempotencyKey(SCOPE, claim(key2, "f", later(1), "new"), LONG_AGO),
+      undefined,
+    );
+    const refused = await links.cancel(SCOPE, created.id, {
+      idempotency: { key: key2, token: "old", respond },
+    });
+    assert.equal(refused._unsafeUnwrapErr().code, "conflict");
+    assert.equal((await store.get(SCOPE, created.id))?.payment.status, "pending");
   });
 
   it("laws through the store: cancel twice changes once; charges refuse cancel and write nothing", async (store, probe) => {

@@ -8,7 +8,11 @@ export {
   type CommandName,
   createInputArb,
   type FakeClock,
+  FREE_TEXT_FIELDS,
+  type FreeTextField,
   fakeClock,
+  malformedTextArb,
+  malformedTextInputArb,
   metadataArb,
   reach,
   type Step,
@@ -16,6 +20,7 @@ export {
   scopeArb,
   send,
   stepsArb,
+  wellFormedTextArb,
 } from "./arbitraries.js";
 export {
   type ConformanceOptions,
