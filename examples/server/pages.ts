@@ -1,13 +1,12 @@
 /**
  * The demo's HTML pages, as pure functions of the payments they show. Whether a payment can be paid or
- * canceled is the machine's decision (`decide`), never a list of statuses written here.
+ * canceled is the machine's answer (`can` from core), never a list of statuses written here.
  */
 import {
   CHARGE_STATUSES,
-  decide,
+  can,
   type Kind,
   LINK_STATUSES,
-  type LifecycleEventType,
   type Payment,
   type Status,
   toMajorUnits,
@@ -43,13 +42,6 @@ const STATUS_WORDS: Record<Status, string> = {
 
 /** The status as a small colored badge (the status name, as the API spells it). */
 export const badge = (status: Status): Html => html`<span class="badge s-${status}">${status}</span>`;
-
-/** True when the machine lets `event` act on this payment now (not refused, and it changes something). */
-export function allows(payment: Payment, event: LifecycleEventType, now: Date): boolean {
-  const due = payment.expiresAt !== null && now.getTime() >= Date.parse(payment.expiresAt);
-  const decision = decide(payment.kind, payment.status, event, due);
-  return decision !== undefined && decision.reject === null && decision.changes;
-}
 
 /** What the hosted page says when it offers no pay form. */
 function closedMessage(payment: Payment): Html {
@@ -90,7 +82,7 @@ const flash = (message: { ok: boolean; text: Fragment } | undefined): Html | "" 
 export function payPageBody(payment: Payment, now: Date, result: PayResult | undefined): Html {
   const amount = formatAmount(payment.amountTotal, payment.currency);
   const isLink = payment.kind === "link";
-  const payable = isLink && allows(payment, "START_PAYMENT", now);
+  const payable = isLink && can(payment, "START_PAYMENT", now);
   const action = `/pay/${encodeURIComponent(payment.id)}/pay`;
   const form = html`<form method="post" action="${action}" class="pay">
 <label for="card">Card number</label>
@@ -161,7 +153,7 @@ export function merchantPageBody(
   // A cancel on an older page sends its cursor along, so the redirect comes back to that page.
   const stay = cursor === null ? "" : html`<input type="hidden" name="starting_after" value="${cursor}">`;
   const rows = payments.map((payment) => {
-    const cancel = allows(payment, "CANCEL", now)
+    const cancel = can(payment, "CANCEL", now)
       ? html`<form class="inline" method="post" action="/merchant/payments/${encodeURIComponent(payment.id)}/cancel">${stay}<button class="danger" type="submit" aria-label="Cancel ${payment.id}">Cancel</button></form>`
       : html`<span class="muted">—</span>`;
     const metadata = Object.entries(payment.metadata ?? {});
@@ -179,7 +171,7 @@ export function merchantPageBody(
 <td>${cancel}</td>
 </tr>`;
   });
-  const cancelable = payments.filter((payment) => allows(payment, "CANCEL", now)).length;
+  const cancelable = payments.filter((payment) => can(payment, "CANCEL", now)).length;
   const empty =
     cursor === null
       ? "No payments yet."

@@ -16,6 +16,7 @@ import {
   stateValueOf,
   statusOfValue,
 } from "./machine.js";
+import type { Payment } from "./schemas.js";
 
 /**
  * What the machine decides for one event in one status: the next status, the timestamps to set, the
@@ -139,4 +140,31 @@ export function expirableStatuses(kind: Kind = "link"): readonly Status[] {
     const decision = decide(kind, status, "EXPIRE", true);
     return decision?.changes === true && decision.status !== status;
   });
+}
+
+/** True when `payment`'s expiry has come at `now` (milliseconds since the epoch): `now >= expiresAt`. */
+export function isDue(payment: Pick<Payment, "expiresAt">, now: number): boolean {
+  return payment.expiresAt !== null && now >= Date.parse(payment.expiresAt);
+}
+
+/**
+ * Whether the machine lets `event` act on `payment` at `now`, like XState's `state.can`: true when the
+ * command would be accepted and change the payment. Every command first applies a due expiry (lazy
+ * expiry), and so does this: a link past `expiresAt` can no longer be canceled or paid. `EXPIRE` asks
+ * whether a due expiry would apply. Pages and transports ask this instead of restating a rule.
+ *
+ * @example
+ * can(payment, "CANCEL", new Date()); // show a Cancel button?
+ */
+export function can(
+  payment: Pick<Payment, "kind" | "status" | "expiresAt">,
+  event: LifecycleEventType,
+  now: Date | number,
+): boolean {
+  const due = isDue(payment, typeof now === "number" ? now : now.getTime());
+  const expiry = decide(payment.kind, payment.status, "EXPIRE", due);
+  if (expiry === undefined) return false;
+  if (event === "EXPIRE") return expiry.changes;
+  const decision = decide(payment.kind, expiry.changes ? expiry.status : payment.status, event, due);
+  return decision !== undefined && decision.reject === null && decision.changes;
 }

@@ -3,7 +3,7 @@
  * storage port. Start with {@link createPaymentLinks}.
  * @packageDocumentation
  */
-export { type Decision, decide, expirableStatuses, interpret, isTerminal } from "./decision.js";
+export { can, type Decision, decide, expirableStatuses, interpret, isDue, isTerminal } from "./decision.js";
 export {
   describeOutcome,
   type LifecycleEdge,

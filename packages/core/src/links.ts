@@ -1,6 +1,6 @@
 import { err, ok, type Result, ResultAsync } from "neverthrow";
 import type { z } from "zod";
-import { type Decision, decide } from "./decision.js";
+import { can, type Decision, decide, isDue } from "./decision.js";
 import { errors, type PaylinkError, type ValidationIssue } from "./errors.js";
 import { type DomainEvent, eventPrefix } from "./events.js";
 import { type Clock, type IdGenerator, randomIds, systemClock } from "./ids.js";
@@ -194,7 +194,7 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
       if (record === undefined) return err(errors.notFound(id));
       const current = record.payment;
       const nowDate = clock.now();
-      const due = current.expiresAt !== null && nowDate.getTime() >= Date.parse(current.expiresAt);
+      const due = isDue(current, nowDate.getTime());
 
       // Lazy expiry: a due expiry is applied before the command, so every reader sees `expired`.
       const expiry = decide(current.kind, current.status, "EXPIRE", due);
@@ -366,8 +366,7 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
         const nowMs = clock.now().getTime();
         const out: Payment[] = [];
         for (const payment of page) {
-          const due = payment.expiresAt !== null && nowMs >= Date.parse(payment.expiresAt);
-          if (!due || !decide(payment.kind, payment.status, "EXPIRE", true)?.changes) {
+          if (!can(payment, "EXPIRE", nowMs)) {
             out.push(payment);
             continue;
           }
