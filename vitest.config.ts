@@ -24,10 +24,15 @@ const packages = readdirSync(`${root}packages`).filter((name) =>
   existsSync(`${root}packages/${name}/src/index.ts`),
 );
 
-// Tests run against the sources, never a stale build: every `@paylink/<name>` resolves to its `src/`.
-const alias = Object.fromEntries(
-  packages.map((name) => [`@paylink/${name}`, `${root}packages/${name}/src/index.ts`]),
-);
+// Tests run against the sources, never a stale build: every `@paylink/<name>` resolves to its `src/`, and
+// so does core's subpath. Exact matches: a bare `@paylink/core` would also catch `@paylink/core/store`.
+const alias = [
+  ...packages.map((name) => ({
+    find: new RegExp(`^@paylink/${name}$`),
+    replacement: `${root}packages/${name}/src/index.ts`,
+  })),
+  { find: /^@paylink\/core\/store$/, replacement: `${root}packages/core/src/store-kit/index.ts` },
+];
 
 // The JSON report is only written when .ci/run asks for it; it counts passed and failed tests.
 const jsonReport = process.env.PAYLINK_VITEST_JSON;

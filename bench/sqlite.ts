@@ -56,16 +56,16 @@ const CONCURRENT = 64;
 const DUE_LINKS = 100_000;
 const SWEEP_ROUNDS = 3;
 
-/** A file with Paylink's store on it and a raw connection beside it. */
-function setUp() {
+/** A file with Paylink's store on it (at `synchronous`) and a raw connection beside it, at the same. */
+export function setUp(synchronous: "full" | "normal" = "full") {
   const dir = mkdtempSync(join(tmpdir(), "paylink-bench-sqlite-"));
   const filename = join(dir, "bench.db");
-  const store = createSqliteStore({ filename });
+  const store = createSqliteStore({ filename, synchronous });
   const links = createPaymentLinks({ store });
   const raw = new Database(filename, { timeout: 5000 });
   // The store's pragmas (WAL is a property of the file; synchronous is per connection).
   raw.pragma("journal_mode = WAL");
-  raw.pragma("synchronous = FULL");
+  raw.pragma(`synchronous = ${synchronous.toUpperCase()}`);
   return {
     links,
     raw,
@@ -82,7 +82,7 @@ function setUp() {
  * the id, url and, for due links, the expiry differ). Through the port a clone is an ordinary link; only
  * its `created` event is missing from the outbox, which no command reads.
  */
-async function linkFactory(links: PaymentLinks, raw: RawDatabase) {
+export async function linkFactory(links: PaymentLinks, raw: RawDatabase) {
   const template = (await links.create(scope, input))._unsafeUnwrap();
   const clone = raw.prepare(`INSERT INTO payments
     (id, account_id, livemode, kind, status, expires_at, created_at, version, payment)
@@ -103,6 +103,65 @@ async function linkFactory(links: PaymentLinks, raw: RawDatabase) {
   };
 }
 
+/**
+ * What a cancel row needs: the raw baseline, links still pending to cancel, and one checked cancel. The
+ * baseline is a hand-written compare-and-swap over its own rows, tracking their versions, writing a
+ * canceled payment JSON of the real size (serialized once: the baseline pays for the write only).
+ */
+export function cancels(
+  links: PaymentLinks,
+  raw: RawDatabase,
+  factory: Awaited<ReturnType<typeof linkFactory>>,
+  baselineName = "raw prepared UPDATE, autocommit",
+) {
+  const baselineIds = factory.make(1000);
+  const versions = baselineIds.map(() => 1);
+  const canceledJson = JSON.stringify({
+    ...factory.template,
+    status: "canceled",
+    canceledAt: new Date().toISOString(),
+  });
+  const update = raw.prepare(
+    "UPDATE payments SET status = ?, version = ?, payment = ? WHERE id = ? AND version = ?",
+  );
+  let b = 0;
+  const rawUpdate = {
+    name: baselineName,
+    fn: () => {
+      const i = b++ % baselineIds.length;
+      const version = versions[i]!;
+      const { changes } = update.run("canceled", version + 1, canceledJson, baselineIds[i], version);
+      if (changes !== 1) throw new Error("baseline UPDATE changed no row");
+      versions[i] = version + 1;
+    },
+  };
+
+  // Every measured cancel needs a link still pending, and tinybench decides the number of calls from
+  // the time they take: links are made in batches ahead of the measurement, topped up between calls
+  // only should they run out (counted and reported; that makes the subject slower, never faster).
+  let pool: string[] = [];
+  let topUps = 0;
+  return {
+    rawUpdate,
+    /** Makes `count` more pending links ahead of a measurement. */
+    stock(count: number) {
+      pool = pool.concat(factory.make(count));
+    },
+    take(count: number): string[] {
+      if (pool.length < count) {
+        topUps++;
+        pool = pool.concat(factory.make(Math.max(count, 20_000)));
+      }
+      return pool.splice(0, count);
+    },
+    async cancelOne(id: string) {
+      const result = await links.cancel(scope, id);
+      if (result.isErr() || !result.value.changed) throw new Error(`cancel failed for ${id}`);
+    },
+    topUps: () => topUps,
+  };
+}
+
 /** Runs the SQLite benchmarks. */
 export async function run(): Promise<BenchModuleResult> {
   const rows: BenchRow[] = [];
@@ -110,49 +169,9 @@ export async function run(): Promise<BenchModuleResult> {
   try {
     const { links, raw } = env;
     const factory = await linkFactory(links, raw);
+    const { rawUpdate, stock, take, cancelOne, topUps } = cancels(links, raw, factory);
 
-    // The baseline: a hand-written compare-and-swap over its own rows, tracking their versions, writing
-    // a canceled payment JSON of the real size (serialized once: the baseline pays for the write only).
-    const baselineIds = factory.make(1000);
-    const versions = baselineIds.map(() => 1);
-    const canceledJson = JSON.stringify({
-      ...factory.template,
-      status: "canceled",
-      canceledAt: new Date().toISOString(),
-    });
-    const update = raw.prepare(
-      "UPDATE payments SET status = ?, version = ?, payment = ? WHERE id = ? AND version = ?",
-    );
-    let b = 0;
-    const rawUpdate = {
-      name: "raw prepared UPDATE, autocommit",
-      fn: () => {
-        const i = b++ % baselineIds.length;
-        const version = versions[i]!;
-        const { changes } = update.run("canceled", version + 1, canceledJson, baselineIds[i], version);
-        if (changes !== 1) throw new Error("baseline UPDATE changed no row");
-        versions[i] = version + 1;
-      },
-    };
-
-    // Every measured cancel needs a link still pending, and tinybench decides the number of calls from
-    // the time they take: links are made in batches ahead of the measurement, topped up between calls
-    // only should they run out (counted and reported; that makes the subject slower, never faster).
-    let pool: string[] = [];
-    let topUps = 0;
-    const take = (count: number): string[] => {
-      if (pool.length < count) {
-        topUps++;
-        pool = pool.concat(factory.make(Math.max(count, 20_000)));
-      }
-      return pool.splice(0, count);
-    };
-    const cancelOne = async (id: string) => {
-      const result = await links.cancel(scope, id);
-      if (result.isErr() || !result.value.changed) throw new Error(`cancel failed for ${id}`);
-    };
-
-    pool = factory.make(40_000);
+    stock(40_000);
     rows.push(
       await compare(
         "cancel on SQLite, 1 caller",
@@ -162,7 +181,7 @@ export async function run(): Promise<BenchModuleResult> {
       ),
     );
 
-    pool = pool.concat(factory.make(200_000));
+    stock(200_000);
     const concurrent = await compare(
       `${CONCURRENT} concurrent cancels on SQLite (group commit)`,
       {
@@ -182,7 +201,7 @@ export async function run(): Promise<BenchModuleResult> {
         "vs Paylink 1 caller": `${(concurrent.opsPerSec / rows[0]!.opsPerSec).toFixed(1)}×`,
       },
     });
-    if (topUps > 0) console.warn(`  bench/sqlite: the link pool was topped up ${topUps} times`);
+    if (topUps() > 0) console.warn(`  bench/sqlite: the link pool was topped up ${topUps()} times`);
 
     // expireDue: each round sweeps DUE_LINKS fresh due links, and the baseline expires DUE_LINKS rows.
     const expireUpdate = raw.prepare(

@@ -24,6 +24,12 @@ ${toMermaid().trimEnd()}
 
 "no-op" means the command succeeds and nothing is written: no new timestamp, no event. "✗" is a refusal
 with that error code; nothing is written. "records" writes an event and leaves the payment as it is.
+Below each status × event table, every transition of that kind with the domain events it writes to the
+outbox, in order, atomically with the new state (\`reachPayment\` in \`@paylink/testing\` returns them for
+your own property tests). \`create\` writes \`payment_link.created\` (\`charge.created\`). When a command
+finds a link whose expiry has come, its one write holds the \`EXPIRE\` row's events first, then the
+command's own on the expired link: a payment succeeding on a due pending link writes
+\`payment_link.expired\`, then \`payment_link.late_payment\`.
 
 | command | event |
 |---|---|

@@ -13,6 +13,55 @@ describe("generated docs", () => {
   });
 });
 
+describe("the lifecycle page's events column", () => {
+  test("every transition row says what the command really writes: its events, in order, and the status it leaves", async () => {
+    const { createPaymentLinks } = await import("@paylink/core");
+    const { createMemoryStore } = await import("@paylink/store-memory");
+    const { fakeClock, samplePayment } = await import("@paylink/testing");
+    const page = readFileSync(`${root}docs/lifecycle.md`, "utf8");
+    const command = {
+      VIEW: "view",
+      START_PAYMENT: "startPayment",
+      PAYMENT_FAILED: "paymentFailed",
+      PAYMENT_SUCCEEDED: "paymentSucceeded",
+      CANCEL: "cancel",
+      EXPIRE: "get", // every command applies a due expiry first; get does nothing else
+    } as const;
+    const rows = [
+      ...page.matchAll(
+        /^### (Payment link|Charge)$|^\| `(\w+)` \| `(\w+)` \| ([^|]*) \| `(\w+)` \| ([^|]*) \|$/gm,
+      ),
+    ];
+    let kind: "link" | "charge" = "link";
+    let checked = 0;
+    for (const [, heading, from, event, when, to, written] of rows) {
+      if (heading !== undefined) {
+        kind = heading === "Charge" ? "charge" : "link";
+        continue;
+      }
+      const now = new Date("2030-01-01T00:00:00.000Z");
+      const clock = fakeClock(now);
+      const store = createMemoryStore();
+      const links = createPaymentLinks({ store, clock });
+      const scope = { accountId: "acct_docs", livemode: false };
+      const due = when!.includes("past");
+      const expiresAt =
+        kind === "charge" ? null : new Date(now.getTime() + (due ? -1 : 1) * 60_000).toISOString();
+      const payment = samplePayment({ kind, status: from as never, expiresAt, livemode: false });
+      await store.insert(scope, { payment, version: 1 }, []);
+      const name = command[event as keyof typeof command];
+      const result = await links[name](scope, payment.id);
+      const row = `${kind} ${from} ${event} ${when}`;
+      expect(result.isOk(), row).toBe(true);
+      const events = (await store.readEvents(0, 100)).map((stored) => stored.event);
+      expect(events.map((e) => `\`${e.type}\``).join(", "), row).toBe(written!.trim());
+      expect((await store.get(scope, payment.id))?.payment.status, row).toBe(to);
+      checked++;
+    }
+    expect(checked, "the page has a transitions table for each kind").toBeGreaterThanOrEqual(20);
+  });
+});
+
 describe("error docs", () => {
   test("every code of both registries has exactly one heading in docs/errors.md, so every doc_url anchor exists", async () => {
     const { ERROR_CODES } = await import("@paylink/core");

@@ -68,8 +68,7 @@ export async function createExpressExample(): Promise<ExpressExample> {
     res.json({ status: "ok" });
   });
 
-  // Paylink under /paylink. Mount it BEFORE any body parser: Paylink reads the raw body itself (its
-  // size limit, its `Idempotency-Key` fingerprint of the exact bytes, its own 400/413/415 answers).
+  // Paylink under /paylink, BEFORE any body parser: it reads the raw body itself (README.md says why).
   app.use(
     PREFIX,
     getRequestListener((request, env) => paylink.fetch(request, env)),

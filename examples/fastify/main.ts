@@ -28,8 +28,8 @@ interface FetchApp {
 /**
  * A Fastify plugin that hands every request under its prefix to `app.fetch`. Register it with
  * `{ prefix }`: inside it Fastify parses no body (one catch-all content-type parser passes the raw stream
- * on), so Paylink reads the exact bytes itself — its size limit, its `Idempotency-Key` fingerprint, its own
- * 400/413/415 answers. The host's parsers outside the plugin are untouched.
+ * on), so Paylink reads the exact bytes itself (README.md says why). The host's parsers outside the
+ * plugin are untouched.
  */
 export function mountFetchApp(app: FetchApp) {
   return async (instance: FastifyInstance, options: { prefix?: string }) => {

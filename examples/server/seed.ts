@@ -10,6 +10,7 @@ import {
   type PaymentStore,
   randomIds,
   type Scope,
+  systemClock,
 } from "@paylink/core";
 
 /** The demo's only account. */
@@ -44,7 +45,7 @@ export async function seedDemo(
   store: PaymentStore,
   options: { urlFor: (payment: Payment) => string; clock?: Clock },
 ): Promise<DemoId[]> {
-  const real = options.clock ?? { now: () => new Date() };
+  const real = options.clock ?? systemClock;
   let offsetMs = 0;
   const clock: Clock = { now: () => new Date(real.now().getTime() + offsetMs) };
   let nextId = "";

@@ -12,6 +12,7 @@ import {
   type IdempotencyStore,
   type PaymentLinks,
   type PaymentStore,
+  systemClock,
 } from "@paylink/core";
 import { createPaylinkApp, type ServerHandle, serve, staticKeys } from "@paylink/http";
 import { createSqliteStore } from "@paylink/store-sqlite";
@@ -19,7 +20,10 @@ import { type AllowedHosts, allowedHosts, LOOPBACK_HOSTS, refuseOtherHosts } fro
 import { DEMO_ACCOUNT, DEMO_KEY, DEMO_PAYMENTS, DEMO_SCOPE, type DemoId, seedDemo } from "./seed.js";
 import { createWebPages } from "./web.js";
 
-/** The demo's limit on failed API-key checks per client (see `authFailureLimit` in `@paylink/http`). */
+/**
+ * The demo's brake on guessing keys: failed API-key checks a client address may make per window, then 429
+ * until the window frees (`authFailureLimit` in `@paylink/http`).
+ */
 export const DEMO_AUTH_FAILURE_LIMIT = { max: 20, windowMs: 60_000 } as const;
 
 /** A store the demo can run on, and close when it stops. */
@@ -42,7 +46,7 @@ export interface DemoOptions {
   readonly hostname?: string;
   /** Where the one-line-per-request log goes. Default: `console.log`. */
   readonly log?: (line: string) => void;
-  /** Time source (tests). Default: the system clock. */
+  /** Time source (tests). Default: core's `systemClock`. */
   readonly clock?: Clock;
   /**
    * Hostnames answered besides loopback (`PAYLINK_ALLOWED_HOSTS`, see `parseAllowedHosts`); a leading
@@ -91,7 +95,7 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
   }
   const base = server.url;
   const urlFor = (payment: { id: string }) => `${base}/pay/${payment.id}`;
-  const clock = options.clock ?? { now: () => new Date() };
+  const clock = options.clock ?? systemClock;
 
   try {
     await seedDemo(store, { urlFor, clock });
@@ -108,7 +112,6 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     docsBaseUrl: base,
     title: "Paylink demo API",
     authenticate: staticKeys({ [DEMO_KEY]: { accountId: DEMO_ACCOUNT, livemode: false, canWrite: true } }),
-    // A brake on guessing keys: 20 unknown keys a minute per client address, then 429 until the window frees.
     authFailureLimit: DEMO_AUTH_FAILURE_LIMIT,
   });
 
@@ -155,8 +158,8 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     `  Lifecycle       ${base}/lifecycle   (the diagram generated from the machine, with counts)`,
     `  API reference   ${base}/docs`,
     `  OpenAPI         ${base}/openapi.json`,
-    `  Dialect A       ${base}/payments/{id}/cancel   (x-api-key or Authorization: Bearer)`,
-    `  Dialect B (DNA) ${base}/v1/payment-links/{id}/cancellation   (Authorization: Bearer)`,
+    `  Payments API    ${base}/payments/{id}/cancel   (x-api-key or Authorization: Bearer)`,
+    `  DNA Payments    ${base}/v1/payment-links/{id}/cancellation   (Authorization: Bearer)`,
     `  Database        ${options.dbFile} (SQLite; delete it to start over)`,
     `  Allowed hosts   ${[...LOOPBACK_HOSTS, ...hosts.extra].join(", ")}  (any other Host: 421; add names with PAYLINK_ALLOWED_HOSTS)`,
     `  API key         ${DEMO_KEY}  (test mode, account ${DEMO_ACCOUNT})`,

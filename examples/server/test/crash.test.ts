@@ -1,13 +1,14 @@
 /**
- * Idempotency keys through a crash: 150 concurrent creates with keys, the server killed with SIGKILL in
- * the middle, restarted on the same file, and every key retried with the same body. Each key must get a
- * 2xx within its lease (not after the 24 hours a key is remembered) and map to exactly one payment.
+ * Idempotency keys through a crash: {@link KEYS} concurrent creates with keys, the server killed with
+ * SIGKILL in the middle, restarted on the same file, and every key retried with the same body. Each key
+ * must get a 2xx within its lease (not only once the key is forgotten) and map to exactly one payment.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { IDEMPOTENCY_LEASE_MS } from "@paylink/http";
 import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
 
@@ -21,8 +22,8 @@ afterAll(() => {
 });
 
 const KEYS = 150;
-/** The demo server's lease (its default, `@paylink/http`'s 10 s): the longest a retry may have to wait. */
-const LEASE_MS = 10_000;
+/** The demo server's lease (`@paylink/http`'s default): the longest a retry may have to wait. */
+const LEASE_MS = IDEMPOTENCY_LEASE_MS;
 
 /** Starts `examples/server/main.ts` in its own Node process (no wrapper, so SIGKILL kills the server). */
 async function startServer(): Promise<{ child: ChildProcess; url: string }> {

@@ -63,8 +63,8 @@ export function interpretStep(
 }
 
 /**
- * Runs XState's interpreter for one event: the slow, reference meaning of the machine (13–40 µs a call).
- * Used to compile the decision table and, in tests, to prove the table equal to it.
+ * Runs XState's interpreter for one event: the reference meaning of the machine, which the decision
+ * table is compiled from (see {@link lifecycleMachine}). Too slow to run per command: docs/benchmarks.md.
  */
 export function interpret(
   kind: Kind,

@@ -1,4 +1,5 @@
 import { decide, isTerminal } from "./decision.js";
+import { eventPrefix } from "./events.js";
 import {
   KINDS,
   type Kind,
@@ -137,7 +138,16 @@ export function describeOutcome(kind: Kind, status: Status, event: LifecycleEven
   return a === b ? a : `${a}; past expiry ${b}`;
 }
 
-/** The status × event table of the machine, as Markdown, one table per kind. */
+const WHEN: Record<LifecycleEdge["when"], string> = {
+  always: "always",
+  due: "past `expiresAt`",
+  "not due": "before `expiresAt`",
+};
+
+/**
+ * The machine as Markdown, one section per kind: the status × event table, then every transition with
+ * the domain events it writes, as published (`payment_link.canceled`, `charge.paid` …).
+ */
 export function toMarkdownTable(): string {
   const out: string[] = [];
   for (const kind of KINDS) {
@@ -147,6 +157,11 @@ export function toMarkdownTable(): string {
     for (const status of statusesOf(kind)) {
       const name = isTerminal(kind, status) ? `\`${status}\` (final)` : `\`${status}\``;
       out.push(`| ${name} | ${LIFECYCLE_EVENTS.map((e) => describeOutcome(kind, status, e)).join(" | ")} |`);
+    }
+    out.push("", `| from | event | when | to | domain events written |`, "|---|---|---|---|---|");
+    for (const edge of lifecycleEdges().filter((e) => e.kind === kind)) {
+      const events = edge.emits.map((name) => `\`${eventPrefix(kind)}.${name}\``).join(", ");
+      out.push(`| \`${edge.from}\` | \`${edge.event}\` | ${WHEN[edge.when]} | \`${edge.to}\` | ${events} |`);
     }
     out.push("");
   }

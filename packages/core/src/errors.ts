@@ -1,8 +1,8 @@
 import type { Status } from "./lifecycle.js";
 
 /**
- * The one registry of Paylink's error codes. Core errors, HTTP bodies and `docs/errors.md` all read it,
- * so a code cannot exist in one place and not the others.
+ * The one registry of Paylink's error codes (an {@link ErrorCode} is one of its keys). Core errors, HTTP
+ * bodies and `docs/errors.md` all read it, so a code cannot exist in one place and not the others.
  */
 export const ERROR_CODES = {
   invalid_request: {
@@ -40,8 +40,6 @@ export const ERROR_CODES = {
       "The storage adapter failed (connection lost, disk full, missing table …). Nothing was changed by the failed command. `cause` holds the adapter's error for logs; it is never sent to HTTP clients.",
   },
 } as const satisfies Record<string, { title: string; description: string }>;
-
-/** A stable error code. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** One validation problem: the dotted path of the field and what is wrong with it. */

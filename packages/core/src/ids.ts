@@ -1,19 +1,18 @@
 import { randomFillSync } from "node:crypto";
 
-/** Makes ids. Injectable so tests can make them deterministic. */
+/** Makes ids ({@link randomIds} by default). Injectable so tests can make them deterministic. */
 export interface IdGenerator {
-  /** A new payment id, e.g. `pay_` + 24 URL-safe characters. */
+  /** A new payment id. A collision is not an error: `create` retries with a new id. */
   paymentId(): string;
-  /** A new domain-event id, e.g. `evt_` + 24 URL-safe characters. */
+  /** A new domain-event id. It must be unique: consumers deduplicate events by it. */
   eventId(): string;
 }
 
-// An id's 24 characters: 8 encode the creation time in milliseconds (48 bits, in an alphabet that sorts
-// in ASCII order), 16 are random (12 bytes, 96 bits, base64url). Time first, so ids made close in time
-// sort close together: a database index on them is appended to at its right edge instead of at a random
-// page per write, which keeps group commits small (see docs/benchmarks.md). The random part keeps ids
-// unguessable. Random bytes come from the operating system's CSPRNG in blocks of 256 ids, each byte used
-// once: one system call per block instead of one per id.
+// Time first, so ids made close in time sort close together: a database index on them is appended to at
+// its right edge instead of at a random page per write, which keeps group commits small (see
+// docs/benchmarks.md). The time is 48 bits in an alphabet that sorts in ASCII order. The random part
+// keeps ids unguessable. Random bytes come from the operating system's CSPRNG in blocks of 256 ids, each
+// byte used once: one system call per block instead of one per id.
 const SORTABLE = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 const RANDOM_BYTES = 12;
 const pool = Buffer.alloc(RANDOM_BYTES * 256);
@@ -44,10 +43,10 @@ export const randomIds: IdGenerator = {
   eventId: () => `evt_${id24()}`,
 };
 
-/** A clock. Injectable so tests can move time. */
+/** Where commands read the time. Injectable so tests can move time. */
 export interface Clock {
   now(): Date;
 }
 
-/** The system clock. */
+/** The clock commands use when given none: `new Date()` at every call. */
 export const systemClock: Clock = { now: () => new Date() };

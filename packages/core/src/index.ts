@@ -3,6 +3,8 @@
  * storage port. Start with {@link createPaymentLinks}.
  * @packageDocumentation
  */
+
+export type { CancelResult, CommandOptions, PaymentLinks, PaymentLinksOptions } from "./commands.js";
 export { can, type Decision, decide, expirableStatuses, interpret, isDue, isTerminal } from "./decision.js";
 export {
   describeOutcome,
@@ -48,13 +50,7 @@ export {
   type Status,
   statusesOf,
 } from "./lifecycle.js";
-export {
-  type CancelResult,
-  type CommandOptions,
-  createPaymentLinks,
-  type PaymentLinks,
-  type PaymentLinksOptions,
-} from "./links.js";
+export { createPaymentLinks } from "./links.js";
 export {
   type LifecycleContext,
   type LifecycleEvent,

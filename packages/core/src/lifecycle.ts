@@ -3,12 +3,14 @@
  * Only names live here; the rules that connect them live in the machine (`machine.ts`).
  */
 
-/** What a payment is: a hosted payment link, or a direct charge (never cancelable). */
+/** What a payment can be ({@link Kind}): a hosted payment link, or a direct charge. */
 export const KINDS = ["link", "charge"] as const;
-/** What a payment is: a hosted payment link, or a direct charge (never cancelable). */
 export type Kind = (typeof KINDS)[number];
 
-/** Statuses a payment link can be in (seed-000 vocabulary). */
+/**
+ * Statuses a payment link can be in, in the payments API's words (the DNA Payments API names some of them
+ * differently; `docs/http.md` maps them).
+ */
 export const LINK_STATUSES = [
   "pending",
   "viewed",
@@ -18,9 +20,12 @@ export const LINK_STATUSES = [
   "canceled",
   "expired",
 ] as const;
-/** Statuses a charge can be in. Charges are never viewed, never canceled and never expire. */
+/** Statuses a charge can be in. */
 export const CHARGE_STATUSES = ["pending", "processing", "paid", "failed"] as const;
-/** Every status of any kind of payment. */
+/**
+ * Every status of any kind of payment; a {@link Status} is one of them. Which statuses a kind can be in is
+ * given by {@link statusesOf}.
+ */
 export const STATUSES = [
   "pending",
   "viewed",
@@ -31,7 +36,6 @@ export const STATUSES = [
   "expired",
   "failed",
 ] as const;
-/** The status of a payment. Which statuses a kind can reach is given by {@link statusesOf}. */
 export type Status = (typeof STATUSES)[number];
 
 /** The statuses a payment of `kind` can be in. */
@@ -39,7 +43,7 @@ export function statusesOf(kind: Kind): readonly Status[] {
   return kind === "link" ? LINK_STATUSES : CHARGE_STATUSES;
 }
 
-/** The events of the lifecycle machine; each public command sends one. */
+/** The events of the lifecycle machine ({@link LifecycleEventType}); each public command sends one. */
 export const LIFECYCLE_EVENTS = [
   "VIEW",
   "START_PAYMENT",
@@ -48,15 +52,16 @@ export const LIFECYCLE_EVENTS = [
   "CANCEL",
   "EXPIRE",
 ] as const;
-/** An event of the lifecycle machine. */
 export type LifecycleEventType = (typeof LIFECYCLE_EVENTS)[number];
 
-/** Timestamps that transitions set (each at most once: a stamp never overwrites). */
+/** The payment's timestamp fields ({@link StampedField}) that transitions set, each at most once. */
 export const STAMPED_FIELDS = ["viewedAt", "attemptedAt", "paidAt", "canceledAt", "expiredAt"] as const;
-/** A timestamp field of the payment that a transition sets. */
 export type StampedField = (typeof STAMPED_FIELDS)[number];
 
-/** Names of the domain events a transition can announce (prefixed with the kind when published). */
+/**
+ * Names of the domain events a transition can announce ({@link DomainEventName}), without the kind's
+ * prefix they are published with.
+ */
 export const DOMAIN_EVENT_NAMES = [
   "created",
   "viewed",
@@ -68,14 +73,12 @@ export const DOMAIN_EVENT_NAMES = [
   "expired",
   "late_payment",
 ] as const;
-/** The name of a domain event, without its kind prefix. */
 export type DomainEventName = (typeof DOMAIN_EVENT_NAMES)[number];
 
-/** Error codes the machine can answer a command with (a rejection writes nothing). */
+/** Error codes the machine can refuse a command with ({@link RejectionCode}); a refusal writes nothing. */
 export const REJECTION_CODES = [
   "charge_not_cancelable",
   "payment_not_cancelable",
   "link_not_payable",
 ] as const;
-/** A rejection decided by the machine. */
 export type RejectionCode = (typeof REJECTION_CODES)[number];

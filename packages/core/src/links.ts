@@ -1,9 +1,10 @@
 import { err, ok, type Result, ResultAsync } from "neverthrow";
 import type { z } from "zod";
+import type { CommandOptions, PaymentLinks, PaymentLinksOptions } from "./commands.js";
 import { can, type Decision, decide, isDue } from "./decision.js";
 import { errors, type PaylinkError, type ValidationIssue } from "./errors.js";
 import { type DomainEvent, eventPrefix } from "./events.js";
-import { type Clock, type IdGenerator, randomIds, systemClock } from "./ids.js";
+import { randomIds, systemClock } from "./ids.js";
 import type { LifecycleEventType, Status } from "./lifecycle.js";
 import {
   type CreatePaymentInput,
@@ -13,101 +14,16 @@ import {
   type Scope,
   ScopeSchema,
 } from "./schemas.js";
-import {
-  type IdempotentWrite,
-  KEY_LOST,
-  type PaymentStore,
-  type StoredEvent,
-  type StoredPayment,
-} from "./store.js";
-
-/** Options of {@link createPaymentLinks}. */
-export interface PaymentLinksOptions {
-  /** Where payments and their events are kept. */
-  readonly store: PaymentStore;
-  /** Time source; tests inject a fake clock. Default: the system clock. */
-  readonly clock?: Clock;
-  /** Id source. Default: `pay_` / `evt_` + 24 URL-safe characters, the creation millisecond then 96 random bits. */
-  readonly ids?: IdGenerator;
-  /** The hosted page of a payment (its `url` field). Default: `/pay/{id}`. */
-  readonly urlFor?: (payment: Payment) => string;
-  /** How many times a command re-reads and re-decides after losing a compare-and-swap. Default: 8. */
-  readonly maxRetries?: number;
-}
-
-/** Result of `cancel`: `changed` is false exactly when the link was already canceled. */
-export interface CancelResult {
-  readonly payment: Payment;
-  readonly changed: boolean;
-}
-
-/**
- * Options of a command that writes. `idempotency` stores a transport's response for an idempotency key
- * in the same atomic write as the command's own (see {@link IdempotentWrite}): a key's claim can then
- * never outlive its outcome. The store must implement `IdempotencyStore`.
- */
-export interface CommandOptions {
-  readonly idempotency?: {
-    /** The key, claimed in the command's scope. */
-    readonly key: string;
-    /** The claim's token (`IdempotencyRecord.token`). */
-    readonly token: string;
-    /**
-     * The response to store with a successful write, from the payment as written. Called before each
-     * write attempt; not called for a command that writes nothing or is refused (the transport then
-     * stores its answer itself: repeating such a command changes nothing).
-     */
-    readonly respond: (payment: Payment) => { readonly status: number; readonly body: string };
-  };
-}
-
-/** The commands of Paylink. Every method returns a `ResultAsync` and never throws or rejects. */
-export interface PaymentLinks {
-  /** Creates a payment link (or a charge) in `pending`. */
-  create(
-    scope: Scope,
-    input: CreatePaymentInput,
-    options?: CommandOptions,
-  ): ResultAsync<Payment, PaylinkError>;
-  /** Reads a payment, applying a due expiry first. */
-  get(scope: Scope, id: string): ResultAsync<Payment, PaylinkError>;
-  /**
-   * Cancels a link that is pending, viewed or attempted. A canceled link answers `changed: false` and
-   * writes nothing. Charges: `charge_not_cancelable`; processing, paid, expired: `payment_not_cancelable`.
-   */
-  cancel(scope: Scope, id: string, options?: CommandOptions): ResultAsync<CancelResult, PaylinkError>;
-  /** Records that the customer opened the link (only the first view changes it). */
-  view(scope: Scope, id: string, options?: CommandOptions): ResultAsync<Payment, PaylinkError>;
-  /** Starts a payment: pending | viewed | attempted → processing, else `link_not_payable`. */
-  startPayment(scope: Scope, id: string, options?: CommandOptions): ResultAsync<Payment, PaylinkError>;
-  /** The payment in flight failed: processing → attempted (or expired if past `expiresAt`). */
-  paymentFailed(scope: Scope, id: string, options?: CommandOptions): ResultAsync<Payment, PaylinkError>;
-  /** The payment succeeded: → paid; on a canceled or expired link, a `late_payment` event is recorded. */
-  paymentSucceeded(scope: Scope, id: string, options?: CommandOptions): ResultAsync<Payment, PaylinkError>;
-  /**
-   * Expires up to `limit` (default 100) due links, oldest expiry first, up to 256 at a time concurrently;
-   * returns how many were expired.
-   */
-  expireDue(limit?: number): ResultAsync<number, PaylinkError>;
-  /**
-   * Payments of `scope`, newest first, at most `limit` (1–100, default 20); `startingAfter` is the last
-   * id of the previous page. Due expiries are applied first, as for `get`.
-   */
-  list(
-    scope: Scope,
-    options?: { limit?: number; startingAfter?: string },
-  ): ResultAsync<Payment[], PaylinkError>;
-  /**
-   * Domain events after sequence `after` (default 0), in sequence order, at most `limit` (default 100).
-   * Paging by the last sequence seen returns every committed event exactly once.
-   */
-  events(options?: { after?: number; limit?: number }): ResultAsync<readonly StoredEvent[], PaylinkError>;
-}
+import { type IdempotentWrite, KEY_LOST, type StoredPayment } from "./store.js";
 
 type Outcome = { readonly payment: Payment; readonly changed: boolean };
 
 const MAX_ID_LENGTH = 255;
-/** How many due links `expireDue` expires at once. */
+/**
+ * How many due links `expireDue` expires at once. Their writes reach the store together, so a store that
+ * groups commits (SQLite) makes one transaction of them instead of one fsync per link, and a pool-backed
+ * store keeps its connections busy (docs/benchmarks.md, `expireDue`).
+ */
 const SWEEP_CONCURRENCY = 256;
 
 function issuesOf(error: z.ZodError): ValidationIssue[] {
@@ -332,9 +248,6 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
         }
         const due = await store.findDue(clock.now().toISOString(), limit);
         let expired = 0;
-        // Concurrently, SWEEP_CONCURRENCY links at a time: the writes of a chunk reach the store
-        // together, so a store that groups commits (SQLite) makes one transaction of them instead of
-        // one fsync per link, and a pool-backed store keeps its connections busy.
         for (let start = 0; start < due.length; start += SWEEP_CONCURRENCY) {
           const chunk = due.slice(start, start + SWEEP_CONCURRENCY);
           // allSettled: the sweep answers only once every command it started has ended, even when one

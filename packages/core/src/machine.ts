@@ -31,9 +31,9 @@ const emit = (event: DomainEventName) => ({ type: "emit", params: { event } }) a
 const reject = (code: RejectionCode) => ({ type: "reject", params: { code } }) as const;
 
 /**
- * The payment lifecycle: the single definition of every rule. Commands never interpret it on the hot
- * path; they use a decision table compiled from it at load (`decision.ts`), and a property test proves
- * the two equal. Docs and diagrams are generated from it.
+ * The payment lifecycle ({@link LifecycleMachine} is its type): the single definition of every rule.
+ * Commands never interpret it on the hot path; they use a decision table compiled from it at load
+ * (`decision.ts`), and a property test proves the two equal. Docs and diagrams are generated from it.
  *
  * Conventions the compiler relies on:
  * - a transition with a `target` moves the payment; one without changes nothing but may `emit`;
@@ -167,6 +167,7 @@ export const lifecycleMachine = setup({
     },
   },
 });
+export type LifecycleMachine = typeof lifecycleMachine;
 
 /** The state value of a payment of `kind` in `status`, e.g. `{ link: { open: "viewed" } }`, read off the machine. */
 export function stateValueOf(kind: Kind, status: string): StateValue | undefined {
@@ -189,6 +190,3 @@ export function statusOfValue(value: StateValue): string {
   while (typeof current !== "string") current = Object.values(current)[0] as StateValue;
   return current;
 }
-
-/** The type of {@link lifecycleMachine}. */
-export type LifecycleMachine = typeof lifecycleMachine;

@@ -8,9 +8,8 @@ import { isCurrency } from "./money.js";
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
- * True when `value` is well-formed Unicode: every UTF-16 surrogate is half of a high-low pair. A lone or
- * reversed surrogate (`"\ud800"`, `"\udc00\ud800"`) has no UTF-8 encoding, so it cannot be stored as
- * text by every store (PostgreSQL's `jsonb` rejects it).
+ * True when `value` is well-formed Unicode: every UTF-16 surrogate is half of a high-low pair (a lone or
+ * reversed one, `"\ud800"` or `"\udc00\ud800"`, is not). Why it matters: {@link TextSchema}.
  */
 function isWellFormedText(value: string): boolean {
   return !LONE_SURROGATE.test(value);
@@ -26,24 +25,24 @@ function storableText<T extends z.ZodString>(schema: T): T {
 }
 
 /**
- * Text a payment stores: any well-formed Unicode except U+0000. PostgreSQL cannot store U+0000 or a lone
- * UTF-16 surrogate and no caller means either, so both are refused up front (`invalid_request` naming
- * the field) and every store accepts the same payments.
+ * Text a payment stores: any well-formed Unicode except U+0000. Neither U+0000 nor a lone UTF-16
+ * surrogate (which has no UTF-8 encoding) can be stored by PostgreSQL, and no caller means either, so
+ * both are refused up front (`invalid_request` naming the field) and every store accepts the same
+ * payments.
  */
 export const TextSchema = storableText(z.string());
 
-/** True for text {@link TextSchema} accepts: well-formed Unicode without U+0000 (core's fast checks). */
+/** True for text {@link TextSchema} accepts, checked without zod (core's fast path). */
 export const isStorableText = (value: string): boolean => hasNoNul(value) && isWellFormedText(value);
 
 /**
- * Who is asking: every read and write is confined to one account and one mode (live or test). The account
- * id is stored text, so it follows {@link TextSchema}'s rules.
+ * Who is asking ({@link Scope}): every read and write is confined to one account and one mode (live or
+ * test). The account id is stored text, so it follows {@link TextSchema}'s rules.
  */
 export const ScopeSchema = z.strictObject({
   accountId: storableText(z.string().min(1).max(255)),
   livemode: z.boolean(),
 });
-/** Who is asking: every read and write is confined to one account and one mode (live or test). */
 export type Scope = z.infer<typeof ScopeSchema>;
 
 /** A non-negative safe integer amount in minor units (pence, cents, yen …). */
@@ -58,7 +57,10 @@ export const CurrencySchema = z
   .string()
   .refine(isCurrency, "must be an active ISO 4217 currency code, e.g. GBP");
 
-/** Metadata: up to 50 keys of at most 40 characters; values are short strings, numbers, booleans or null. */
+/**
+ * The merchant's own data on a payment ({@link Metadata}): up to 50 keys of at most 40 characters; values
+ * are short strings, numbers, booleans or null.
+ */
 export const MetadataSchema = z
   .record(
     z.string().min(1).max(40),
@@ -83,16 +85,15 @@ export const MetadataSchema = z
       }
     }
   });
-/** Metadata attached to a payment by the merchant. */
 export type Metadata = z.infer<typeof MetadataSchema>;
 
 const isoDate = z.iso.datetime({ offset: true });
 const nullableDate = isoDate.nullable();
 
 /**
- * A payment as callers see it: every field of seed 000's `payment` object plus the lifecycle timestamps
- * (`viewedAt`, `attemptedAt`, `paidAt`, `canceledAt`, `expiredAt`, null until they happen). Dates are
- * ISO-8601 strings in UTC.
+ * A payment as callers see it ({@link Payment}): every field of the payments API's `payment` object plus
+ * the lifecycle timestamps (`viewedAt`, `attemptedAt`, `paidAt`, `canceledAt`, `expiredAt`, null until
+ * they happen). Dates are ISO-8601 strings in UTC.
  */
 export const PaymentSchema = z.strictObject({
   id: z.string(),
@@ -118,14 +119,14 @@ export const PaymentSchema = z.strictObject({
   canceledAt: nullableDate,
   expiredAt: nullableDate,
 });
-/** A payment as callers see it. */
 export type Payment = z.infer<typeof PaymentSchema>;
 
 /**
- * Input of `create`. Amounts are integers in minor units; `amountTotal` is computed
- * (`amountSubtotal + taxAmount`) and never accepted. A link must collect a positive total (a charge may be
- * zero). Links must expire in the future; charges never expire. Free text (`customerId`, `provider`,
- * `description`, metadata keys and string values) must be well-formed Unicode without U+0000.
+ * Input of `create`; {@link CreatePaymentInput} is what a caller writes, defaults left out. Amounts are
+ * integers in minor units; `amountTotal` is computed (`amountSubtotal + taxAmount`) and never accepted.
+ * A link must collect a positive total (a charge may be zero). Links must expire in the future; charges
+ * never expire. Free text (`customerId`, `provider`, `description`, metadata keys and string values)
+ * follows {@link TextSchema}.
  */
 export const CreatePaymentInputSchema = z
   .strictObject({
@@ -166,5 +167,4 @@ export const CreatePaymentInputSchema = z
       ctx.addIssue({ code: "custom", path: ["expiresAt"], message: "must be a valid date" });
     }
   });
-/** Input of `create`, as the caller writes it. */
 export type CreatePaymentInput = z.input<typeof CreatePaymentInputSchema>;

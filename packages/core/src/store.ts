@@ -32,7 +32,8 @@ export interface PaymentRef {
 /**
  * The storage port. A store only reads, inserts and compare-and-swaps; core validates, decides, retries
  * and owns ids and clocks. Every method may throw or reject: core turns that into `store_unavailable`.
- * Every store must pass `storeConformance` from `@paylink/testing`. See `docs/writing-a-store.md`.
+ * Every store must pass `storeConformance` from `@paylink/testing`. The pieces every store needs are in
+ * `@paylink/core/store`; see `docs/writing-a-store.md`.
  */
 export interface PaymentStore {
   /**
@@ -58,7 +59,8 @@ export interface PaymentStore {
    * payment does not exist in `scope`. `next.version` is always `expectedVersion + 1`. With
    * `idempotency`, see {@link IdempotentWrite}.
    * Core never changes a payment's `id`, `kind`, `expiresAt` or `createdAt` after `insert`, so a store
-   * may copy them into indexed columns at insert only (the SQL stores do).
+   * may copy them into indexed columns at insert only: the SQL stores do, and their compare-and-swap
+   * writes only the status, the version and the payment.
    */
   compareAndSwap(
     scope: Scope,
@@ -69,8 +71,9 @@ export interface PaymentStore {
   ): Promise<WriteResult>;
 
   /**
-   * Up to `limit` payments whose status is `pending`, `viewed` or `attempted` and whose `expiresAt` is at
-   * or before `now` (ISO-8601), oldest expiry first. Used by `expireDue` sweeps; SQL stores index it.
+   * Up to `limit` payments in one of the `DUE_STATUSES` (the machine's expirable statuses) whose
+   * `expiresAt` is at or before `now` (ISO-8601), oldest expiry first. Used by `expireDue` sweeps; SQL
+   * stores index it. Every `limit` of the port means what `rowLimit` says (both in `@paylink/core/store`).
    */
   findDue(now: string, limit: number): Promise<PaymentRef[]>;
 

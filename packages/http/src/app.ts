@@ -1,23 +1,31 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Clock, IdempotencyStore, PaymentLinks } from "@paylink/core";
+import type { Clock, IdempotencyStore, Payment, PaymentLinks } from "@paylink/core";
 import type { Context } from "hono";
 import { type Authenticate, credentialOf } from "./auth.js";
 import { parseJsonObject, readBody } from "./body.js";
-import { type HttpError, httpError, httpErrorsMarkdown, isHttpError } from "./codes.js";
-import { dialectA, endpointsA } from "./dialect-a.js";
-import { dialectB, endpointsB } from "./dialect-b.js";
-import { DOCS_CSP, docsPage } from "./docs-page.js";
+import type { Dialect, DialectName, Outcome } from "./dialect.js";
+import { dnaApi } from "./dna-api.js";
+import { DOCS_CSP, docsPage } from "./docs-page/page.js";
+import { DEFAULT_ID_PATTERN, type RawInput } from "./endpoints.js";
+import { httpError, httpErrorsMarkdown, isHttpError } from "./errors.js";
 import {
   fingerprintOf,
   IDEMPOTENCY_LEASE_MS,
   IdempotencyStoreError,
   idempotencyKeyOf,
   idempotent,
-  type Reply,
 } from "./idempotency.js";
-import { registerOpenApi } from "./openapi.js";
-import { DEFAULT_ID_PATTERN, type Dialect, type Endpoint, type RawInput } from "./pipeline.js";
+import {
+  type OpenApiContact,
+  type OpenApiLicense,
+  type OpenApiServer,
+  openApiDocument,
+  registerOpenApi,
+} from "./openapi.js";
+import { paymentsApi } from "./payments-api.js";
 import { type AuthFailureLimit, AuthFailuresExceeded, limitAuthFailures } from "./rate-limit.js";
+import { NOSNIFF, type Reply, toResponse } from "./replies.js";
+import { ROUTES, type Route } from "./routes.js";
 
 /** Options of {@link createPaylinkApp}. */
 export interface PaylinkAppOptions {
@@ -44,6 +52,16 @@ export interface PaylinkAppOptions {
   readonly title?: string;
   readonly version?: string;
   /**
+   * `servers` of the OpenAPI document: where clients generated from it send requests. Default
+   * `[{ url: "/" }]`, the origin that serves the document; give the public URL when the app is mounted
+   * under a prefix or behind another origin.
+   */
+  readonly servers?: readonly OpenApiServer[];
+  /** `info.contact` of the OpenAPI document. Default `{ name: "Paylink" }`. */
+  readonly contact?: OpenApiContact;
+  /** `info.license` of the OpenAPI document. Default MIT, Paylink's own. */
+  readonly license?: OpenApiLicense;
+  /**
    * Called with every unexpected failure (a store error, a throwing `authenticate` …) before the client
    * gets a bodyless 500/503. Default: one `console.error` line. Never receives API keys.
    */
@@ -63,20 +81,6 @@ const isHttp1 = (env: unknown): boolean => {
   const incoming = (env as { incoming?: { httpVersionMajor?: unknown } } | undefined)?.incoming;
   return typeof incoming === "object" && incoming !== null && incoming.httpVersionMajor === 1;
 };
-
-// `nosniff` on every response: a browser must never read an API body (which echoes client input) as HTML.
-const NOSNIFF = { "x-content-type-options": "nosniff" } as const;
-const JSON_HEADERS = {
-  "content-type": "application/json; charset=utf-8",
-  "cache-control": "no-store",
-  ...NOSNIFF,
-};
-
-const toResponse = (reply: Reply): Response =>
-  new Response(reply.body, {
-    status: reply.status,
-    headers: reply.headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...reply.headers },
-  });
 
 /** The raw parts of a request for an endpoint's parser; the URL (for the query) is parsed only if asked for. */
 class RequestInput implements RawInput {
@@ -131,45 +135,48 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
         `[paylink/http] ${request.method} ${request.path.slice(0, 200)} failed: ${describe(error)}`,
       ));
 
-  const A = dialectA(docsBaseUrl);
-  const B = dialectB();
-  const dialectOf = (path: string) => (path === "/v1" || path.startsWith("/v1/") ? B : A);
+  const dialects: Readonly<Record<DialectName, Dialect>> = {
+    payments: paymentsApi(docsBaseUrl),
+    dna: dnaApi(),
+  };
+  const dialectOf = (path: string) =>
+    path === "/v1" || path.startsWith("/v1/") ? dialects.dna : dialects.payments;
+  // The response a keyed command stores in its own write: the same bytes the dialect answers.
+  const storedIn = (dialect: Dialect) => (payment: Payment) => {
+    const { status, body } = dialect.write({ payment });
+    return { status, body };
+  };
+  const respond = { payments: storedIn(dialects.payments), dna: storedIn(dialects.dna) };
 
-  const app = new OpenAPIHono({ strict: true });
-
-  /** Formats what an endpoint answered: its reply, or its error in the dialect (reporting a hidden cause). */
-  const answer = (out: Reply | HttpError, dialect: Dialect, request: Request, path: string): Reply => {
-    if (!isHttpError(out)) return out;
-    if (out.cause !== undefined) report(out.cause, { method: request.method, path });
-    return dialect.error(out);
+  /** An outcome in its dialect: the one place a request's answer is written (a hidden cause is logged). */
+  const write = (dialect: Dialect, outcome: Outcome, request: Request, path: string): Reply => {
+    if ("refused" in outcome && outcome.refused.code === "store_unavailable") {
+      report(outcome.refused.cause, { method: request.method, path });
+    }
+    return dialect.write(outcome);
   };
 
-  /** Runs one endpoint: authenticate, authorize, read and parse, then (for POST) idempotency, then the work. */
-  async function handle<I>(c: Context, dialect: Dialect, endpoint: Endpoint<I>): Promise<Response> {
+  /** Runs one route: authenticate, authorize, read and parse, then (for POST) idempotency, then the work. */
+  async function handle(c: Context, route: Route, dialect: Dialect): Promise<Response> {
     const request = c.req.raw;
     const path = c.req.path;
     try {
       const credential = credentialOf(request.headers, dialect.allowApiKeyHeader);
-      if (!credential.ok) return toResponse(dialect.error(credential.error));
+      if (!credential.ok) return toResponse(dialect.write(credential.error));
       const principal = await checkKey(credential.key, request, c.env);
       if (principal === undefined) {
-        return toResponse(dialect.error(httpError("api_key_invalid", "Invalid API key.")));
+        return toResponse(dialect.write(httpError("api_key_invalid", "Invalid API key.")));
       }
       if (principal instanceof AuthFailuresExceeded) {
         const seconds = principal.retryAfterSeconds;
+        const message = `Too many failed API key checks from this client; retry in ${seconds} s.`;
         return toResponse(
-          dialect.error(
-            httpError(
-              "too_many_auth_failures",
-              `Too many failed API key checks from this client; retry in ${seconds} s.`,
-              { retryAfterSeconds: seconds },
-            ),
-          ),
+          dialect.write(httpError("too_many_auth_failures", message, { retryAfterSeconds: seconds })),
         );
       }
-      if (endpoint.write && !principal.canWrite) {
+      if (route.write && !principal.canWrite) {
         return toResponse(
-          dialect.error(httpError("key_not_permitted", "This API key is read-only; it cannot make changes.")),
+          dialect.write(httpError("key_not_permitted", "This API key is read-only; it cannot make changes.")),
         );
       }
       const scope = { accountId: principal.accountId, livemode: principal.livemode };
@@ -177,50 +184,52 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
       let bodyText = "";
       let body: Record<string, unknown> = {};
       let idempotencyKey: string | undefined;
-      if (endpoint.write) {
+      if (route.write) {
         const key = idempotencyKeyOf(request.headers);
-        if (!key.ok) return toResponse(dialect.error(key.error));
+        if (!key.ok) return toResponse(dialect.write(key.error));
         idempotencyKey = key.key;
         // Most writes (every cancel) have no body: then nothing is awaited.
         let raw = readBody(request, bodyLimit, isHttp1(c.env));
         if (raw instanceof Promise) raw = await raw;
-        if (!raw.ok) return toResponse(dialect.error(raw.error));
+        if (!raw.ok) return toResponse(dialect.write(raw.error));
         bodyText = raw.text;
-        const parsed = parseJsonObject(bodyText, request.headers.get("content-type"), endpoint.bodyRequired);
-        if (!parsed.ok) return toResponse(dialect.error(parsed.error));
+        const parsed = parseJsonObject(bodyText, request.headers.get("content-type"), route.bodyRequired);
+        if (!parsed.ok) return toResponse(dialect.write(parsed.error));
         body = parsed.value;
       }
       const parts = new RequestInput(request, body, c.req.param() as Record<string, string>);
-      const input = endpoint.parse(parts);
-      if (!input.ok) return toResponse(dialect.error(input.error));
+      const input = route.endpoint.parse(parts, idPattern);
+      if (!input.ok) return toResponse(write(dialect, input.error, request, path));
 
-      const context = { scope, principal, now: now() };
       if (idempotencyKey === undefined) {
-        return toResponse(answer(await endpoint.run(context, input.value), dialect, request, path));
+        const outcome = await route.endpoint.run(links, { scope, command: undefined }, input.value);
+        return toResponse(write(dialect, outcome, request, path));
       }
       const { pathname, search } = parts.url;
       const key = idempotencyKey;
-      const outcome = await idempotent(
+      const reply = await idempotent(
         idempotency,
         scope,
         key,
         fingerprintOf(request.method, pathname + search, bodyText),
-        context.now,
+        now(),
         leaseMs,
-        async (token) =>
-          answer(
-            await endpoint.run({ ...context, idempotency: { key, token } }, input.value),
+        async (token) => {
+          const command = { idempotency: { key, token, respond: respond[dialect.name] } };
+          return write(
             dialect,
+            await route.endpoint.run(links, { scope, command }, input.value),
             request,
             path,
-          ),
+          );
+        },
         (error) => report(error, { method: request.method, path }),
       );
-      return toResponse(isHttpError(outcome) ? dialect.error(outcome) : outcome);
+      return toResponse(isHttpError(reply) ? dialect.write(reply) : reply);
     } catch (error) {
       report(error, { method: request.method, path });
       return toResponse(
-        dialect.error(
+        dialect.write(
           error instanceof IdempotencyStoreError
             ? httpError("store_unavailable", "The service is temporarily unavailable; nothing was changed.")
             : httpError("internal_error", "Something went wrong on our side."),
@@ -229,48 +238,38 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
     }
   }
 
+  const app = new OpenAPIHono({ strict: true });
+
   type Handler = (c: Context) => Response | Promise<Response>;
   /** Path → method → handler. Each path gets ONE Hono route (see below). */
   const paths = new Map<string, Map<string, Handler>>();
-  const route = (method: "GET" | "POST", path: string, handler: Handler) => {
+  const on = (method: "GET" | "POST", path: string, handler: Handler) => {
     const methods = paths.get(path) ?? new Map<string, Handler>();
     methods.set(method, handler);
     paths.set(path, methods);
   };
-  const endpoint = <I>(method: "GET" | "POST", path: string, dialect: Dialect, e: Endpoint<I>) =>
-    route(method, path, (c) => handle(c, dialect, e));
+  for (const route of ROUTES) {
+    const dialect = dialects[route.dialect];
+    on(route.method, route.routingPath, (c) => handle(c, route, dialect));
+  }
 
-  const a = endpointsA(links, idPattern);
-  const b = endpointsB(links, idPattern);
-  endpoint("POST", "/payments/:id/cancel", A, a.cancel);
-  endpoint("GET", "/payments/:id", A, a.retrieve);
-  endpoint("POST", "/payments", A, a.create);
-  endpoint("GET", "/payments", A, a.list);
-  endpoint("POST", "/v1/payment-links/:id/cancellation", B, b.cancel);
-  endpoint("GET", "/v1/payment-links/:id", B, b.retrieve);
-  endpoint("POST", "/v1/payment-links", B, b.create);
-
-  // Documentation: the OpenAPI 3.1 document (generated once from the zod schemas), the reference page and
-  // the error catalogue that `doc_url` points at.
-  registerOpenApi(app.openAPIRegistry);
+  // Documentation: the OpenAPI 3.1 document (generated once, on first request, from the route table),
+  // the reference page and the error catalogue that `doc_url` points at.
+  registerOpenApi(app);
   const title = options.title ?? "Paylink API";
   let document: string | undefined;
-  route("GET", "/openapi.json", (c) => {
-    document ??= JSON.stringify(
-      app.getOpenAPI31Document({
-        openapi: "3.1.0",
-        info: {
-          title,
-          version: options.version ?? "0.1.0",
-          description:
-            "Payment links over two dialects of one core: dialect A (`/payments…`, seed 000) and dialect B (`/v1/payment-links…`, DNA Payments). Errors: /docs/errors.md.",
-        },
-      }),
-    );
+  on("GET", "/openapi.json", (c) => {
+    document ??= openApiDocument(app, {
+      title,
+      version: options.version ?? "0.1.0",
+      servers: options.servers ?? [{ url: "/" }],
+      contact: options.contact ?? { name: "Paylink" },
+      license: options.license ?? { name: "MIT", url: "https://opensource.org/license/mit" },
+    });
     return c.body(document, 200, { "content-type": "application/json; charset=utf-8", ...NOSNIFF });
   });
   const page = docsPage(title);
-  route("GET", "/docs", (c) =>
+  on("GET", "/docs", (c) =>
     c.body(page, 200, {
       "content-type": "text/html; charset=utf-8",
       "content-security-policy": DOCS_CSP,
@@ -279,7 +278,7 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
     }),
   );
   const errorsMd = `# Errors\n\n${httpErrorsMarkdown()}`;
-  route("GET", "/docs/errors.md", (c) =>
+  on("GET", "/docs/errors.md", (c) =>
     c.body(errorsMd, 200, { "content-type": "text/markdown; charset=utf-8", ...NOSNIFF }),
   );
 
@@ -293,7 +292,7 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
       const method = c.req.method;
       const handler = methods.get(method === "HEAD" ? "GET" : method);
       if (handler !== undefined) return handler(c);
-      const reply = dialectOf(c.req.path).error(
+      const reply = dialectOf(c.req.path).write(
         httpError("method_not_allowed", `${method} is not allowed here; use ${names.join(" or ")}.`),
       );
       return toResponse({ ...reply, headers: { ...reply.headers, Allow: allow } });
@@ -301,12 +300,12 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
   }
 
   app.notFound((c) =>
-    toResponse(dialectOf(c.req.path).error(httpError("route_missing", "No endpoint has this path."))),
+    toResponse(dialectOf(c.req.path).write(httpError("route_missing", "No endpoint has this path."))),
   );
   app.onError((error, c) => {
     report(error, { method: c.req.method, path: c.req.path });
     return toResponse(
-      dialectOf(c.req.path).error(httpError("internal_error", "Something went wrong on our side.")),
+      dialectOf(c.req.path).write(httpError("internal_error", "Something went wrong on our side.")),
     );
   });
   return app;

@@ -1,5 +1,5 @@
 import * as crypto from "node:crypto";
-import { type HttpError, httpError } from "./codes.js";
+import { type HttpError, httpError } from "./errors.js";
 
 /** Who an API key belongs to, and what it may do. */
 export interface Principal {

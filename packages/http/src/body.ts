@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { type HttpError, httpError, type Issue } from "./codes.js";
+import { type HttpError, httpError, type Issue } from "./errors.js";
 
 /** The raw body of a request, read with a size limit. `text` is "" for no body. */
 export type RawBody = { ok: true; text: string } | { ok: false; error: HttpError };

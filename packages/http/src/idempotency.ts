@@ -1,13 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { IdempotencyStore, Scope } from "@paylink/core";
-import { type HttpError, httpError } from "./codes.js";
-
-/** A response as the transport stores and replays it. */
-export interface Reply {
-  readonly status: number;
-  readonly body: string;
-  readonly headers?: Readonly<Record<string, string>>;
-}
+import { type HttpError, httpError } from "./errors.js";
+import type { Reply } from "./replies.js";
 
 /** How long a key is remembered: 24 hours. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;

@@ -1,28 +1,32 @@
 /**
- * `@paylink/http` — the fetch-standard HTTP transport of Paylink (Hono): dialect A (seed 000,
- * `/payments…`) and dialect B (DNA, `/v1/payment-links…`) over one core, API-key auth, `Idempotency-Key`,
- * `/openapi.json` and an interactive `/docs` page. Start with {@link createPaylinkApp}.
+ * `@paylink/http` — the fetch-standard HTTP transport of Paylink (Hono): the payments API (dialect A,
+ * seed 000, `/payments…`) and the DNA Payments API (dialect B, `/v1/payment-links…`) over one core,
+ * API-key auth, `Idempotency-Key`, `/openapi.json` and an interactive `/docs` page. Start with
+ * {@link createPaylinkApp}.
  * @packageDocumentation
  */
 export { createPaylinkApp, type PaylinkAppOptions } from "./app.js";
 export { type Authenticate, type Principal, staticKeys } from "./auth.js";
-export {
-  type ErrorType,
-  fromCoreError,
-  HTTP_ERRORS,
-  type HttpError,
-  type HttpErrorCode,
-  httpErrorsMarkdown,
-} from "./codes.js";
-export { toPaymentA } from "./dialect-a.js";
 export {
   DNA_MAX_MINOR_UNITS,
   DNA_METADATA_KEYS,
   type DnaStatus,
   toDnaJson,
   toDnaStatus,
-} from "./dialect-b.js";
+} from "./dna-api.js";
+export {
+  type ErrorType,
+  fromCoreError,
+  HTTP_ERRORS,
+  type HttpError,
+  type HttpErrorCode,
+  type HttpErrorSpec,
+  httpErrorsMarkdown,
+  retryAfterOf,
+} from "./errors.js";
 export { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_RETENTION_MS, REPLAYED_HEADER } from "./idempotency.js";
+export type { OpenApiContact, OpenApiLicense, OpenApiServer } from "./openapi.js";
+export { toPaymentA } from "./payments-api.js";
 export { type AuthFailureLimit, remoteClientOf } from "./rate-limit.js";
 export {
   CreatePaymentA,

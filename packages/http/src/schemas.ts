@@ -4,7 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { CurrencySchema, KINDS, MetadataSchema, MinorUnitsSchema, STATUSES } from "@paylink/core";
-import { type ErrorType, HTTP_ERRORS, type HttpErrorCode } from "./codes.js";
+import { type ErrorType, HTTP_ERRORS, type HttpErrorCode } from "./errors.js";
 
 const isoDate = z.iso.datetime({ offset: true });
 const ERROR_TYPES = [

@@ -2,20 +2,19 @@
  * `@paylink/store-memory` — the in-memory reference implementation of Paylink's storage port.
  * @packageDocumentation
  */
+import type { DomainEvent, Payment, Scope } from "@paylink/core";
 import {
-  type DomainEvent,
-  expirableStatuses,
+  DUE_STATUSES,
   type IdempotencyRecord,
   type IdempotencyStore,
   type IdempotentWrite,
   KEY_LOST,
-  type Payment,
   type PaymentRef,
   type PaymentStore,
-  type Scope,
+  rowLimit,
   type StoredEvent,
   type StoredPayment,
-} from "@paylink/core";
+} from "@paylink/core/store";
 
 interface Row {
   readonly scope: Scope;
@@ -36,8 +35,6 @@ export interface MemoryStore extends PaymentStore, IdempotencyStore {
   /** Number of payments held (all scopes). */
   size(): number;
 }
-
-const DUE_STATUSES: ReadonlySet<string> = new Set(expirableStatuses("link"));
 
 /**
  * Whether a claim replaces the `existing` record of its key: it is past retention, or it is a claim of
@@ -137,18 +134,19 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const due: { ref: PaymentRef; at: number }[] = [];
       for (const row of rows.values()) {
         const { payment } = row.record;
-        if (payment.expiresAt === null || !DUE_STATUSES.has(payment.status)) continue;
+        if (payment.expiresAt === null || !DUE_STATUSES.includes(payment.status)) continue;
         const at = Date.parse(payment.expiresAt);
         if (at <= nowMs) due.push({ ref: { scope: { ...row.scope }, id: payment.id }, at });
       }
       return due
         .sort((a, b) => a.at - b.at)
-        .slice(0, limit)
+        .slice(0, rowLimit(limit))
         .map((entry) => entry.ref);
     },
     async readEvents(after, limit) {
+      const from = Math.max(0, after);
       return outbox
-        .slice(Math.max(0, after), Math.max(0, after) + limit)
+        .slice(from, from + rowLimit(limit))
         .map((stored) => ({ sequence: stored.sequence, event: copyEvent(stored.event) }));
     },
     async list(scope, { limit, startingAfter }) {
@@ -162,7 +160,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
         if (index < 0) return [];
         start = index + 1;
       }
-      return mine.slice(start, start + limit).map(copyPayment);
+      return mine.slice(start, start + rowLimit(limit)).map(copyPayment);
     },
     async claimIdempotencyKey(scope, record, expiredBefore) {
       const k = keyOf(scope, record.key);

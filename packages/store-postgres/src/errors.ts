@@ -1,9 +1,11 @@
+import { StoreError, type StoreErrorMessages } from "@paylink/core/store";
+
 /**
  * What can go wrong talking to PostgreSQL, as a small closed set: the store's rejections carry one of
- * these fixed messages and never the driver's text, which can hold host names, SQL or user data. The
- * driver's error stays reachable as `cause`, for logs.
+ * these codes and its fixed message, never the driver's text, which can hold host names, SQL or user
+ * data. The driver's error stays reachable as `cause`, for logs.
  */
-export type PostgresStoreErrorKind =
+export type PostgresStoreErrorCode =
   /** The database could not be reached or the connection broke (refused, reset, timeout, shutdown, auth). */
   | "connection"
   /** The store's tables are missing: `migrate()` has not run on this schema. */
@@ -13,26 +15,24 @@ export type PostgresStoreErrorKind =
   /** Any other failure of a statement. */
   | "query";
 
-const MESSAGES: Record<PostgresStoreErrorKind, string> = {
-  connection: "PostgreSQL store: connection failed",
-  schema: "PostgreSQL store: tables missing, run migrate()",
-  unsupported_text: "PostgreSQL store: text containing U+0000 cannot be stored",
-  query: "PostgreSQL store: query failed",
+const MESSAGES: StoreErrorMessages<PostgresStoreErrorCode> = {
+  connection: "connection failed",
+  schema: "tables missing, run migrate()",
+  unsupported_text: "text containing U+0000 cannot be stored",
+  query: "query failed",
 };
 
 /**
- * The error every method of the PostgreSQL store rejects with. Its `message` is one of a few fixed
- * strings (see {@link PostgresStoreErrorKind}); the driver's error is its `cause`. Core maps any
- * rejection to `store_unavailable`.
+ * The error every method of the PostgreSQL store rejects with: `message` is "PostgreSQL store: " and the
+ * fixed message of its `code`, and `cause` is the driver's error. Core maps any rejection to
+ * `store_unavailable`.
  */
-export class PostgresStoreError extends Error {
+export class PostgresStoreError extends StoreError<PostgresStoreErrorCode> {
   override readonly name = "PostgresStoreError";
-  /** Which kind of failure this is. */
-  readonly kind: PostgresStoreErrorKind;
 
-  constructor(kind: PostgresStoreErrorKind, cause?: unknown) {
-    super(MESSAGES[kind], { cause });
-    this.kind = kind;
+  /** `cause`: the driver's error, if any. */
+  constructor(code: PostgresStoreErrorCode, cause?: unknown) {
+    super("PostgreSQL store", MESSAGES, code, { cause });
   }
 }
 
@@ -68,7 +68,7 @@ function codeOf(error: unknown): string | undefined {
  * backend, 53300 too many connections, 28 authorization, 3D000 unknown database; 42P01 / 3F000 a
  * missing table or schema; 22021 / 22P05 text PostgreSQL cannot hold (U+0000).
  */
-export function classify(error: unknown): PostgresStoreErrorKind {
+export function classify(error: unknown): PostgresStoreErrorCode {
   const code = codeOf(error);
   if (code !== undefined) {
     if (SOCKET_CODES.has(code)) return "connection";

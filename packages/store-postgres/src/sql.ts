@@ -1,6 +1,7 @@
 /**
- * The SQL of the PostgreSQL store, in one place: identifier quoting, the versioned migrations and every
- * statement the store runs. Tests import it to `EXPLAIN` the exact statements the store sends.
+ * The SQL of the PostgreSQL store: identifier quoting, the advisory locks and every statement the store
+ * runs (the schema's DDL is in `migrations.ts`). Tests import it to `EXPLAIN` the exact statements the
+ * store sends.
  * Every value is a bound parameter (`$1` …); only identifiers (the schema name, validated and quoted
  * here) are ever spliced into the text.
  */
@@ -21,89 +22,6 @@ export function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** One migration: applied once, in order, inside the migration transaction, and recorded by version. */
-export interface Migration {
-  /** Strictly increasing from 1; recorded in `paylink_migrations`. */
-  readonly version: number;
-  /** A short description, recorded next to the version for operators. */
-  readonly name: string;
-  /** The DDL, given the quoted schema. Statements are run one by one. */
-  readonly statements: (schema: string) => readonly string[];
-}
-
-/**
- * The migrations, oldest first. Never edit a released one: add a new version instead, because databases
- * that already recorded a version will never run its statements again.
- *
- * Table names carry a `paylink_` prefix because the default schema is `public`, which the application's
- * own tables share.
- */
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    name: "payments, outbox, idempotency keys",
-    statements: (s) => [
-      // `id` uses the "C" collation so that `list` orders ids by code point, as the reference store does,
-      // whatever the database's default collation.
-      `CREATE TABLE ${s}.paylink_payments (
-        id text COLLATE "C" PRIMARY KEY,
-        account_id text NOT NULL,
-        livemode boolean NOT NULL,
-        status text NOT NULL,
-        expires_at timestamptz,
-        created_at timestamptz NOT NULL,
-        version integer NOT NULL CHECK (version >= 1),
-        payment jsonb NOT NULL
-      )`,
-      // findDue: `status = ANY(…) AND expires_at <= now ORDER BY expires_at`.
-      `CREATE INDEX paylink_payments_due ON ${s}.paylink_payments (status, expires_at)`,
-      // list: one scope, newest first, keyset-paged on (created_at, id).
-      `CREATE INDEX paylink_payments_list ON ${s}.paylink_payments (account_id, livemode, created_at DESC, id DESC)`,
-      // `sequence` is drawn only while holding the outbox lock (see `appendEvents`), which readers
-      // wait out (see `readEventsLock`). Identity rather than bigserial: nobody can insert a sequence by
-      // hand. Its CACHE must stay 1 (the default): cached blocks per session would hand out values out
-      // of order.
-      `CREATE TABLE ${s}.paylink_outbox (
-        sequence bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        event_id text NOT NULL UNIQUE,
-        payment_id text NOT NULL,
-        account_id text NOT NULL,
-        livemode boolean NOT NULL,
-        type text NOT NULL,
-        event jsonb NOT NULL,
-        recorded_at timestamptz NOT NULL DEFAULT now()
-      )`,
-      `CREATE INDEX paylink_outbox_payment ON ${s}.paylink_outbox (payment_id, sequence)`,
-      `CREATE TABLE ${s}.paylink_idempotency_keys (
-        account_id text NOT NULL,
-        livemode boolean NOT NULL,
-        key text NOT NULL,
-        fingerprint text NOT NULL,
-        response_status integer,
-        response_body text,
-        created_at timestamptz NOT NULL,
-        PRIMARY KEY (account_id, livemode, key)
-      )`,
-    ],
-  },
-  {
-    version: 2,
-    name: "drop the outbox index by payment",
-    // No query of the store reads the outbox by payment, and every event write paid for this index.
-    statements: (s) => [`DROP INDEX IF EXISTS ${s}.paylink_outbox_payment`],
-  },
-  {
-    version: 3,
-    name: "idempotency key leases",
-    // The token of the request holding a claim, and the end of its lease. A claim written before this
-    // migration has neither: its lease counts as ended, so a retry can take it over.
-    statements: (s) => [
-      `ALTER TABLE ${s}.paylink_idempotency_keys ADD COLUMN token text NOT NULL DEFAULT ''`,
-      `ALTER TABLE ${s}.paylink_idempotency_keys ADD COLUMN locked_until timestamptz NOT NULL DEFAULT '-infinity'`,
-    ],
-  },
-];
-
 /**
  * 32-bit FNV-1a of `text`, as a signed int4: the second half of an advisory-lock key, so that stores on
  * different schemas do not serialize each other. A collision only makes two schemas share a lock.
@@ -121,11 +39,7 @@ export function lockKey(text: string): number {
 export const LOCK_NAMESPACE = {
   /** Held by `migrate()` for its whole transaction. */
   migrate: 0x504c4d31, // "PLM1"
-  /**
-   * The outbox lock: held in SHARED mode from the outbox insert to COMMIT by every statement
-   * (transaction) that writes events, so writers never wait for each other; taken EXCLUSIVE by
-   * `readEvents` before it reads, which waits for every write that has drawn a sequence to end.
-   */
+  /** The outbox lock: shared by the writes of events, exclusive for `readEvents` (see {@link appendEvents}). */
   outbox: 0x504c4f31, // "PLO1"
 } as const;
 
@@ -157,18 +71,26 @@ export interface Statements {
   readonly get: PreparedStatement;
   /** The payments of several ids at once (parameter: a text array), with their scope columns. */
   readonly getMany: PreparedStatement;
+  /**
+   * The payment's row (parameters: id, account, livemode, status, expires at, created at, version,
+   * payment JSON).
+   */
   readonly insert: PreparedStatement;
-  /** {@link Statements.insert} and its events in one statement (parameters: insert's 8, lock key pair, events). */
+  /** {@link Statements.insert} and its events in one statement (insert's 8, lock key pair, events). */
   readonly insertWithEvents: PreparedStatement;
   /** {@link Statements.insertWithEvents} for exactly one event (insert's 8, lock key pair, the event's 6). */
   readonly insertWithEvent: PreparedStatement;
+  /**
+   * The conditional UPDATE (parameters: id, account, livemode, expected version, status, version, payment
+   * JSON). It leaves `expires_at` and `created_at` as inserted: the port never changes them.
+   */
   readonly compareAndSwap: PreparedStatement;
-  /** {@link Statements.compareAndSwap} and its events in one statement (its 9, lock key pair, events). */
+  /** {@link Statements.compareAndSwap} and its events in one statement (its 7, lock key pair, events). */
   readonly compareAndSwapWithEvents: PreparedStatement;
-  /** {@link Statements.compareAndSwapWithEvents} for exactly one event (its 9, lock key pair, the event's 6). */
+  /** {@link Statements.compareAndSwapWithEvents} for exactly one event (its 7, lock key pair, the event's 6). */
   readonly compareAndSwapWithEvent: PreparedStatement;
   readonly findDue: string;
-  /** Taken by `readEvents`, in its READ COMMITTED transaction, before {@link Statements.readEvents}. */
+  /** The outbox lock, exclusive, taken by `readEvents` before {@link Statements.readEvents}. */
   readonly readEventsLock: PreparedStatement;
   readonly readEvents: PreparedStatement;
   readonly list: PreparedStatement;
@@ -187,7 +109,9 @@ export interface Statements {
  * was not. One statement, so one round trip and one (autocommit) transaction: it writes the payment and
  * all its events, or nothing.
  *
- * Why readers never skip an event (see also `readEvents` in index.ts):
+ * The outbox lock: why a reader paging by `sequence > after` never skips an event. Sequences are drawn
+ * as rows are inserted and transactions commit in any order, so without it a reader could see 11 before
+ * 10 commits, and skip 10 forever:
  * - **No write, no events, no lock.** `outbox_lock` reads `written`: when the payment row was not
  *   written it has no row, so the lock is never taken and the join in `appended` yields no event.
  * - **The lock before any sequence.** Sub-statements of a WITH run in no guaranteed order, so the lock
@@ -257,7 +181,7 @@ export function statements(schema: string): Statements {
   // COMMIT, and a concurrent writer blocked on it re-checks `version` against the committed row
   // (READ COMMITTED re-evaluation, which an UPDATE inside a WITH gets too), so exactly one matches.
   const compareAndSwap = `UPDATE ${payments}
-      SET status = $5, expires_at = $6, created_at = $7, version = $8, payment = $9::jsonb
+      SET status = $5, version = $6, payment = $7::jsonb
       WHERE id = $1 AND account_id = $2 AND livemode = $3 AND version = $4`;
   return {
     schema: s,
@@ -294,12 +218,12 @@ export function statements(schema: string): Statements {
     compareAndSwapWithEvents: preparedStatement(
       "cas_events",
       `WITH written AS (${compareAndSwap} RETURNING 1),
-    ${appendEvents(outbox, 10, 12)}`,
+    ${appendEvents(outbox, 8, 10)}`,
     ),
     compareAndSwapWithEvent: preparedStatement(
       "cas_event",
       `WITH written AS (${compareAndSwap} RETURNING 1),
-    ${appendEvent(outbox, 10, 12)}`,
+    ${appendEvent(outbox, 8, 10)}`,
     ),
     findDue: `SELECT id, account_id, livemode FROM ${payments}
       WHERE status = ANY($1::text[]) AND expires_at <= $2::timestamptz

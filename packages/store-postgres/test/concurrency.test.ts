@@ -19,7 +19,8 @@ import { samplePayment } from "@paylink/testing";
 import pg from "pg";
 import { afterAll, expect, onTestFinished, test } from "vitest";
 import { createPostgresStore } from "../src/index.js";
-import { LOCK_NAMESPACE, lockKey, MIGRATIONS } from "../src/sql.js";
+import { MIGRATIONS } from "../src/migrations.js";
+import { LOCK_NAMESPACE, lockKey } from "../src/sql.js";
 import { allEvents, type Backend, freshStore, openBackend, rawProbe, serverOnly } from "./support.js";
 
 const backend: Backend = await openBackend({ lazy: true });

@@ -19,7 +19,7 @@ import {
   type PostgresClient,
   type PostgresPool,
   PostgresStoreError,
-  type PostgresStoreErrorKind,
+  type PostgresStoreErrorCode,
 } from "../src/index.js";
 import { freshStore, openBackend, rawProbe, serverOnly } from "./support.js";
 
@@ -45,13 +45,13 @@ const eventOf = (payment: Payment, id = `evt_faults_${process.pid}_${++eventCoun
 });
 
 /** The store error behind a `store_unavailable`, checked to carry no driver text anywhere visible. */
-function unavailable(error: PaylinkError, kind: PostgresStoreErrorKind): PostgresStoreError {
+function unavailable(error: PaylinkError, code: PostgresStoreErrorCode): PostgresStoreError {
   expect(error.code).toBe("store_unavailable");
   expect(error.message).not.toMatch(DRIVER_TEXT);
   const cause = (error as StoreUnavailable).cause;
   expect(cause).toBeInstanceOf(PostgresStoreError);
   const storeError = cause as PostgresStoreError;
-  expect(storeError.kind).toBe(kind);
+  expect(storeError.code).toBe(code);
   expect(storeError.message).not.toMatch(DRIVER_TEXT);
   expect(String(storeError)).not.toMatch(DRIVER_TEXT);
   expect(storeError.cause, "the driver's error is kept as cause").toBeInstanceOf(Error);

@@ -4,7 +4,8 @@ import { samplePayment } from "@paylink/testing";
 import pg from "pg";
 import { afterAll, expect, test } from "vitest";
 import { createPostgresStore } from "../src/index.js";
-import { MIGRATIONS, statements } from "../src/sql.js";
+import { MIGRATIONS } from "../src/migrations.js";
+import { statements } from "../src/sql.js";
 import { freshStore, openBackend } from "./support.js";
 
 const backend = await openBackend();

@@ -1,10 +1,10 @@
 /**
  * Batched reads: the `get`s of one event-loop turn are one `id = ANY($1)` statement. Each caller must
  * still get exactly what its own single read would have: its scope checked, its own object, its own
- * failure.
+ * failure. And the one meaning of `limit` in every read that takes one.
  */
-import type { Scope } from "@paylink/core";
-import { samplePayment } from "@paylink/testing";
+import { createPaymentLinks, type Scope } from "@paylink/core";
+import { sampleLinkInput, samplePayment } from "@paylink/testing";
 import type pg from "pg";
 import { afterAll, expect, test } from "vitest";
 import { createPostgresStore, type PostgresPool, type PostgresQueryConfig } from "../src/index.js";
@@ -87,5 +87,31 @@ test("a failed batch rejects every read in it with the store's error; the next b
   const [again, none] = await Promise.all([store.get(live, a.id), store.get(live, "pay_other")]);
   expect(again).toEqual({ payment: a, version: 1 });
   expect(none).toBeUndefined();
+  await backend.end(pool);
+});
+
+// The meaning `rowLimit` (in `@paylink/core/store`) gives every `limit` of the port, as counts of three.
+const LIMITS: readonly (readonly [number, number])[] = [
+  [Number.NaN, 0],
+  [-1, 0],
+  [0, 0],
+  [0.5, 0],
+  [1.9, 1],
+  [2, 2],
+  [Number.POSITIVE_INFINITY, 3],
+];
+
+test("every limit means what rowLimit says: none for NaN and below 1, fractions truncated, all for Infinity", async () => {
+  const pool = await backend.pool(2);
+  const { store, schema } = await freshStore(backend, pool);
+  const links = createPaymentLinks({ store });
+  for (let i = 0; i < 3; i++) (await links.create(live, sampleLinkInput(new Date())))._unsafeUnwrap();
+  const later = new Date(Date.now() + 10 * 86_400_000).toISOString();
+  for (const [limit, count] of LIMITS) {
+    expect((await store.findDue(later, limit)).length, `findDue, limit ${limit}`).toBe(count);
+    expect((await store.readEvents(0, limit)).length, `readEvents, limit ${limit}`).toBe(count);
+    expect((await store.list(live, { limit })).length, `list, limit ${limit}`).toBe(count);
+  }
+  await backend.dropSchema(schema);
   await backend.end(pool);
 });

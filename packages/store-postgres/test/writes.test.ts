@@ -109,3 +109,34 @@ test("a write that does not happen writes no event: stale version, other scope, 
   expect((await rawProbe(pool, schema).raw(scope, payment.id))?.version).toBe(1);
   await backend.dropSchema(schema);
 });
+
+test("compareAndSwap writes the status, the version and the payment; expires_at and created_at stay as inserted", async () => {
+  const pool = await backend.pool(2);
+  const { store, schema } = await freshStore(backend, pool);
+  const columns = async (id: string) =>
+    (
+      await pool.query(
+        `SELECT status, version, expires_at, created_at FROM ${pg.escapeIdentifier(schema)}.paylink_payments WHERE id = $1`,
+        [id],
+      )
+    ).rows[0];
+  const payment = samplePayment();
+  expect(await store.insert(scope, { payment, version: 1 }, [])).toBe(true);
+  const inserted = await columns(payment.id);
+  // Fields core never changes after insert (see `compareAndSwap` in core's port), changed anyway.
+  const moved = {
+    ...payment,
+    status: "viewed" as const,
+    expiresAt: "2001-01-02T00:00:00.000Z",
+    createdAt: "2001-01-01T00:00:00.000Z",
+  };
+  expect(await store.compareAndSwap(scope, { payment: moved, version: 2 }, 1, [])).toBe(true);
+  expect(await columns(payment.id)).toEqual({
+    status: "viewed",
+    version: 2,
+    expires_at: inserted.expires_at,
+    created_at: inserted.created_at,
+  });
+  expect((await store.get(scope, payment.id))?.payment).toEqual(moved);
+  await backend.dropSchema(schema);
+});

@@ -1,3 +1,5 @@
+import { StoreError, type StoreErrorMessages, type StoreErrorOptions } from "@paylink/core/store";
+
 /**
  * Why a SQLite store call failed, as a stable code. Core wraps every rejection of a store into
  * `store_unavailable`; this code (and the message) are for the operator reading the logs.
@@ -28,87 +30,71 @@ export type SqliteStoreErrorCode =
   /** Anything else; `cause` holds the driver's error. */
   | "unknown";
 
-/**
- * The error every method of a SQLite store rejects with. Its message says in plain words what is wrong
- * with the database; the driver's own error is kept in `cause` for logs.
- */
-export class SqliteStoreError extends Error {
-  override readonly name = "SqliteStoreError";
-  /** A stable code for the failure. */
-  readonly code: SqliteStoreErrorCode;
+const MESSAGES: StoreErrorMessages<SqliteStoreErrorCode> = {
+  closed: "the store is closed",
+  not_a_database: "the file is not a Paylink database",
+  schema_mismatch: "the file is not a Paylink database or its tables were altered",
+  schema_too_new: "the database was written by a newer @paylink/store-sqlite; upgrade the package",
+  corrupt: "the database is corrupt",
+  read_only:
+    "the database is read-only (check the permissions of the file, its directory and its -wal/-shm files); nothing was written",
+  disk_full: "the disk is full; nothing was written",
+  busy: "nothing was written: the database stayed locked by another connection for longer than busyTimeoutMs",
+  cannot_open: "cannot open the database file",
+  io: "disk I/O error; nothing was written",
+  constraint: "a constraint refused the write; the transaction was rolled back",
+  unknown: "unexpected failure",
+};
 
-  /** `message` is prefixed with "SQLite store: "; `cause` is the driver's error, if any. */
-  constructor(code: SqliteStoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`SQLite store: ${message}`, options);
-    this.code = code;
+/**
+ * The error every method of a SQLite store rejects with: `message` is "SQLite store: " and the fixed
+ * message of its `code`, and `cause` is the driver's error, for logs.
+ */
+export class SqliteStoreError extends StoreError<SqliteStoreErrorCode> {
+  override readonly name = "SqliteStoreError";
+
+  /** See {@link StoreErrorOptions} for `cause` and `detail`. */
+  constructor(code: SqliteStoreErrorCode, options?: StoreErrorOptions) {
+    super("SQLite store", MESSAGES, code, options);
   }
 }
 
-/** What better-sqlite3 throws: an `Error` with SQLite's extended result code as a string. */
-function sqliteCode(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("SQLITE_") ? code : undefined;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
- * Translates whatever the driver threw into a {@link SqliteStoreError} with a clear message. `busyTimeoutMs`
- * only makes the busy message precise. A {@link SqliteStoreError} passes through unchanged.
+ * Translates whatever the driver threw into a {@link SqliteStoreError}; one already translated passes
+ * through unchanged. `busyTimeoutMs` only completes the `busy` message.
  */
 export function toStoreError(error: unknown, busyTimeoutMs: number): SqliteStoreError {
   if (error instanceof SqliteStoreError) return error;
-  const code = sqliteCode(error);
-  const detail = messageOf(error);
-  const cause = { cause: error };
+  const code = classify(error);
+  const detail =
+    code === "busy"
+      ? `${busyTimeoutMs} ms`
+      : code === "not_a_database"
+        ? "it is not a SQLite database file at all"
+        : undefined;
+  return new SqliteStoreError(code, { cause: error, detail });
+}
+
+/** better-sqlite3 throws an `Error` with SQLite's extended result code as a string, or a TypeError. */
+function classify(error: unknown): SqliteStoreErrorCode {
+  const raw = (error as { code?: unknown } | null)?.code;
+  const code = typeof raw === "string" && raw.startsWith("SQLITE_") ? raw : undefined;
+  const text = error instanceof Error ? error.message : String(error);
   if (code === undefined) {
-    // better-sqlite3 throws a TypeError for a closed connection and for a missing directory.
-    if (/database connection is not open/i.test(detail))
-      return new SqliteStoreError("closed", "the store is closed", cause);
-    if (/directory does not exist|cannot open/i.test(detail))
-      return new SqliteStoreError("cannot_open", `cannot open the database file (${detail})`, cause);
-    return new SqliteStoreError("unknown", `unexpected failure (${detail})`, cause);
+    // better-sqlite3's TypeErrors for a closed connection and for a missing directory.
+    if (/database connection is not open/i.test(text)) return "closed";
+    if (/directory does not exist|cannot open/i.test(text)) return "cannot_open";
+    return "unknown";
   }
-  if (code === "SQLITE_NOTADB")
-    return new SqliteStoreError(
-      "not_a_database",
-      "the file is not a Paylink database (it is not a SQLite database file at all)",
-      cause,
-    );
-  if (code.startsWith("SQLITE_CORRUPT"))
-    return new SqliteStoreError("corrupt", `the database is corrupt (${detail})`, cause);
-  if (code.startsWith("SQLITE_READONLY"))
-    return new SqliteStoreError(
-      "read_only",
-      "the database is read-only (check the permissions of the file, its directory and its -wal/-shm files); nothing was written",
-      cause,
-    );
-  if (code === "SQLITE_FULL")
-    return new SqliteStoreError("disk_full", "the disk is full; nothing was written", cause);
-  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))
-    return new SqliteStoreError(
-      "busy",
-      `the database stayed locked by another connection for more than busyTimeoutMs (${busyTimeoutMs} ms); nothing was written`,
-      cause,
-    );
-  if (code.startsWith("SQLITE_CANTOPEN"))
-    return new SqliteStoreError("cannot_open", `cannot open the database file (${detail})`, cause);
-  if (code.startsWith("SQLITE_IOERR"))
-    return new SqliteStoreError("io", `disk I/O error (${detail}); nothing was written`, cause);
-  if (code.startsWith("SQLITE_CONSTRAINT"))
-    return new SqliteStoreError(
-      "constraint",
-      `a constraint refused the write (${detail}); the transaction was rolled back`,
-      cause,
-    );
+  if (code === "SQLITE_NOTADB") return "not_a_database";
+  if (code.startsWith("SQLITE_CORRUPT")) return "corrupt";
+  if (code.startsWith("SQLITE_READONLY")) return "read_only";
+  if (code === "SQLITE_FULL") return "disk_full";
+  if (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED")) return "busy";
+  if (code.startsWith("SQLITE_CANTOPEN")) return "cannot_open";
+  if (code.startsWith("SQLITE_IOERR")) return "io";
+  if (code.startsWith("SQLITE_CONSTRAINT")) return "constraint";
   // "no such table" / "no such column": someone dropped or altered a table after migration.
-  if (/no such (table|column)|has no column/i.test(detail))
-    return new SqliteStoreError(
-      "schema_mismatch",
-      `the file is not a Paylink database or its tables were altered (${detail})`,
-      cause,
-    );
-  return new SqliteStoreError("unknown", `${detail} (${code})`, cause);
+  if (/no such (table|column)|has no column/i.test(text)) return "schema_mismatch";
+  return "unknown";
 }

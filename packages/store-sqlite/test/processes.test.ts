@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { createPaymentLinks, type DomainEvent } from "@paylink/core";
 import { afterAll, expect, test } from "vitest";
 import { createSqliteStore } from "../src/index.js";
-import { MIGRATIONS } from "../src/schema.js";
+import { MIGRATIONS } from "../src/migrations.js";
 import { rawDb, startWorker, tempDir } from "./helpers.js";
 
 const tmp = tempDir();

@@ -2,17 +2,12 @@
  * The file layout: migrations, pragmas, the query plans of the hot queries, and text stored as text.
  */
 import { createPaymentLinks, expirableStatuses, type Scope } from "@paylink/core";
+import { DUE_STATUSES } from "@paylink/core/store";
 import { fakeClock, samplePayment } from "@paylink/testing";
 import { afterAll, expect, test } from "vitest";
 import { createSqliteStore } from "../src/index.js";
-import {
-  DUE_STATUSES,
-  FIND_DUE_SQL,
-  LIST_AFTER_SQL,
-  LIST_FIRST_SQL,
-  MIGRATIONS,
-  SQL,
-} from "../src/schema.js";
+import { MIGRATIONS } from "../src/migrations.js";
+import { FIND_DUE_SQL, LIST_AFTER_SQL, LIST_FIRST_SQL, SQL } from "../src/sql.js";
 import { rawDb, tempDir } from "./helpers.js";
 
 const tmp = tempDir();

@@ -1,12 +1,4 @@
-import {
-  type CreatePaymentInput,
-  CURRENCIES,
-  type Kind,
-  type PaylinkError,
-  type Payment,
-  type PaymentLinks,
-  type Scope,
-} from "@paylink/core";
+import { type CreatePaymentInput, CURRENCIES, type Kind, type Scope } from "@paylink/core";
 import fc from "fast-check";
 
 /** A scope: one of a few accounts, live or test, so that collisions between scopes are likely. */
@@ -117,7 +109,7 @@ export const createInputArb = (
   );
 };
 
-/** The free-text fields of `create` that {@link malformedTextInputArb} spoils. */
+/** The free-text fields of `create` ({@link FreeTextField}) that {@link malformedTextInputArb} spoils. */
 export const FREE_TEXT_FIELDS = [
   "customerId",
   "provider",
@@ -125,7 +117,6 @@ export const FREE_TEXT_FIELDS = [
   "metadata key",
   "metadata value",
 ] as const;
-/** A free-text field of `create`. */
 export type FreeTextField = (typeof FREE_TEXT_FIELDS)[number];
 
 /**
@@ -170,7 +161,7 @@ export function sampleLinkInput(now: Date, overrides: Record<string, unknown> = 
   } as CreatePaymentInput;
 }
 
-/** The commands a caller can send to an existing payment. */
+/** The commands ({@link CommandName}) a caller can send to an existing payment. */
 export const COMMAND_NAMES = [
   "view",
   "startPayment",
@@ -179,7 +170,6 @@ export const COMMAND_NAMES = [
   "cancel",
   "get",
 ] as const;
-/** A command a caller can send to an existing payment. */
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 /** One command, sometimes preceded by a clock move (so that expiry happens within sequences). */
@@ -221,41 +211,4 @@ export function fakeClock(start = new Date("2026-01-01T00:00:00.000Z")): FakeClo
       current = date.getTime();
     },
   };
-}
-
-/** Sends `command` to payment `id`, normalising every command to `Result<Payment>`-like outcomes. */
-export async function send(
-  links: PaymentLinks,
-  scope: Scope,
-  id: string,
-  command: CommandName,
-): Promise<{ ok: true; payment: Payment; changed?: boolean } | { ok: false; error: PaylinkError }> {
-  if (command === "cancel") {
-    const result = await links.cancel(scope, id);
-    return result.isOk()
-      ? { ok: true, payment: result.value.payment, changed: result.value.changed }
-      : { ok: false, error: result.error };
-  }
-  const result = await links[command](scope, id);
-  return result.isOk() ? { ok: true, payment: result.value } : { ok: false, error: result.error };
-}
-
-/**
- * Payments in any reachable state: creates one from `input` and replays `steps` through the commands,
- * moving `clock` as the steps say. Returns the payment's id; errors along the way are part of the walk.
- */
-export async function reach(
-  links: PaymentLinks,
-  clock: FakeClock,
-  scope: Scope,
-  input: CreatePaymentInput,
-  steps: readonly Step[],
-): Promise<string> {
-  const created = await links.create(scope, input);
-  if (created.isErr()) throw new Error(`reach: create failed: ${created.error.message}`);
-  for (const step of steps) {
-    clock.advance(step.advanceMs);
-    await send(links, scope, created.value.id, step.command);
-  }
-  return created.value.id;
 }

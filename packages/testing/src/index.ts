@@ -14,11 +14,9 @@ export {
   malformedTextArb,
   malformedTextInputArb,
   metadataArb,
-  reach,
   type Step,
   sampleLinkInput,
   scopeArb,
-  send,
   stepsArb,
   wellFormedTextArb,
 } from "./arbitraries.js";
@@ -30,3 +28,4 @@ export {
   type TestFunction,
 } from "./conformance.js";
 export { type ModelAnswer, type ModelPayment, modelStep } from "./model.js";
+export { type ReachedPayment, type ReachWorld, reach, reachPayment, send } from "./reach.js";

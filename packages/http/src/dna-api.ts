@@ -1,18 +1,20 @@
 /**
- * Dialect B (DNA Payments, seed 004): `/v1/payment-links…`, `Authorization: Bearer`, decimal amounts in
- * major units, DNA's status words, `{ code, message }` errors with business-rule failures as 422.
- * Charges are not payment links: every dialect-B route answers 404 for them.
+ * The DNA Payments API (seed 004, formerly "dialect B"): `/v1/payment-links…`, `Authorization: Bearer`,
+ * decimal amounts in major units, DNA's status words, `{ code, message }` errors with business-rule
+ * refusals as 422. Charges are not payment links: every DNA route answers 404 for them.
  */
 import {
+  type CreatePaymentInput,
   type Metadata,
   type PaylinkError,
   type Payment,
-  type PaymentLinks,
   type Status,
   toMajorUnits,
   toMinorUnits,
 } from "@paylink/core";
 import { issuesOf } from "./body.js";
+import type { Dialect, Outcome } from "./dialect.js";
+import type { Parsed } from "./endpoints.js";
 import {
   fromCoreError,
   HTTP_ERRORS,
@@ -20,9 +22,8 @@ import {
   httpError,
   invalidParameters,
   retryAfterHeaders,
-} from "./codes.js";
-import type { Reply } from "./idempotency.js";
-import { cancelEndpoint, type Dialect, type Endpoint, idParser, json, keyedCommand } from "./pipeline.js";
+} from "./errors.js";
+import { json, type Reply } from "./replies.js";
 import { type DNA_STATUSES, DnaCreatePaymentLink } from "./schemas.js";
 
 /**
@@ -87,19 +88,6 @@ export function toDnaJson(payment: Payment): string {
   return `{"id":${JSON.stringify(payment.id)},"amount":${amount},${JSON.stringify(rest).slice(1)}`;
 }
 
-/** Dialect B's `{ code, message }` errors, with DNA's statuses (422 for business rules). */
-export function dialectB(): Dialect {
-  return {
-    name: "B",
-    allowApiKeyHeader: false,
-    error(error: HttpError): Reply {
-      const spec = HTTP_ERRORS[error.code];
-      const body = JSON.stringify({ code: error.code, message: error.message });
-      return json(spec.dnaStatus, body, retryAfterHeaders(error));
-    },
-  };
-}
-
 const CORE_TO_DNA_FIELDS: Readonly<Record<string, string>> = {
   amountSubtotal: "amount",
   taxAmount: "amount",
@@ -134,73 +122,63 @@ function fromCore(error: PaylinkError): HttpError {
 /** Largest amount dialect B accepts, in minor units: below 10^15 every decimal is exact as a JSON number. */
 export const DNA_MAX_MINOR_UNITS = 999_999_999_999_999;
 
-interface DnaCreate {
-  readonly minor: number;
-  readonly body: typeof DnaCreatePaymentLink._output;
+/**
+ * The body of `POST /v1/payment-links` as core's input: the amount in minor units, DNA's fields without
+ * a column of their own in `metadata` (see {@link DNA_METADATA_KEYS}).
+ */
+export function parseCreateDnaLink(body: Record<string, unknown>): Parsed<CreatePaymentInput> {
+  const parsed = DnaCreatePaymentLink.safeParse(body);
+  if (!parsed.success) return { ok: false, error: invalidParameters(issuesOf(parsed.error)) };
+  const link = parsed.data;
+  const minor = toMinorUnits(link.amount, link.currency);
+  if (minor === undefined || minor < 0 || minor > DNA_MAX_MINOR_UNITS) {
+    return {
+      ok: false,
+      error: invalidParameters([
+        {
+          param: "amount",
+          message: `must be a non-negative decimal in major units with at most the decimals of ${link.currency}, below 10^15 minor units`,
+        },
+      ]),
+    };
+  }
+  const metadata: Record<string, string> = {
+    [DNA_METADATA_KEYS.terminalId]: link.terminalId,
+    [DNA_METADATA_KEYS.customerName]: link.customerName,
+  };
+  if (typeof link.invoiceId === "string") metadata[DNA_METADATA_KEYS.invoiceId] = link.invoiceId;
+  return {
+    ok: true,
+    value: {
+      kind: "link",
+      customerId: link.customerName,
+      provider: "dna",
+      amountSubtotal: minor,
+      taxAmount: 0,
+      currency: link.currency,
+      description: link.description ?? null,
+      metadata,
+      expiresAt: link.expirationDate,
+    },
+  };
 }
 
-/** The endpoints of dialect B over `links`. */
-export function endpointsB(links: PaymentLinks, idPattern: RegExp) {
-  const idOf = idParser(idPattern, missing);
-  const ok = (payment: Payment) => json(200, toDnaJson(payment));
-
-  const cancel = cancelEndpoint(links, idOf, { payment: ok, error: fromCore });
-
-  const retrieve: Endpoint<string> = {
-    write: false,
-    bodyRequired: false,
-    parse: ({ params }) => idOf(params),
-    async run({ scope }, id) {
-      const result = await links.get(scope, id);
-      if (result.isErr()) return fromCore(result.error);
-      return result.value.kind === "link" ? ok(result.value) : missing();
-    },
+/** The DNA API's writer: DNA's JSON for links, `{ code, message }` with DNA's statuses for failures. */
+export function dnaApi(): Dialect {
+  const error = (failure: HttpError): Reply => {
+    const body = JSON.stringify({ code: failure.code, message: failure.message });
+    return json(HTTP_ERRORS[failure.code].dnaStatus, body, retryAfterHeaders(failure));
   };
-
-  const create: Endpoint<DnaCreate> = {
-    write: true,
-    bodyRequired: true,
-    parse({ body }) {
-      const parsed = DnaCreatePaymentLink.safeParse(body);
-      if (!parsed.success) return { ok: false, error: invalidParameters(issuesOf(parsed.error)) };
-      const minor = toMinorUnits(parsed.data.amount, parsed.data.currency);
-      if (minor === undefined || minor < 0 || minor > DNA_MAX_MINOR_UNITS) {
-        return {
-          ok: false,
-          error: invalidParameters([
-            {
-              param: "amount",
-              message: `must be a non-negative decimal in major units with at most the decimals of ${parsed.data.currency}, below 10^15 minor units`,
-            },
-          ]),
-        };
+  return {
+    name: "dna",
+    allowApiKeyHeader: false,
+    write(outcome: Outcome): Reply {
+      if ("payment" in outcome) {
+        return outcome.payment.kind === "link" ? json(200, toDnaJson(outcome.payment)) : error(missing());
       }
-      return { ok: true, value: { minor, body: parsed.data } };
-    },
-    async run(context, { minor, body }) {
-      const metadata: Record<string, string> = {
-        [DNA_METADATA_KEYS.terminalId]: body.terminalId,
-        [DNA_METADATA_KEYS.customerName]: body.customerName,
-      };
-      if (typeof body.invoiceId === "string") metadata[DNA_METADATA_KEYS.invoiceId] = body.invoiceId;
-      const result = await links.create(
-        context.scope,
-        {
-          kind: "link",
-          customerId: body.customerName,
-          provider: "dna",
-          amountSubtotal: minor,
-          taxAmount: 0,
-          currency: body.currency,
-          description: body.description ?? null,
-          metadata,
-          expiresAt: body.expirationDate,
-        },
-        keyedCommand(context, ok),
-      );
-      return result.isOk() ? ok(result.value) : fromCore(result.error);
+      // No DNA route lists payments; a page here is a wiring mistake, not the client's.
+      if ("page" in outcome) return error(httpError("internal_error", "Something went wrong on our side."));
+      return error("refused" in outcome ? fromCore(outcome.refused) : outcome);
     },
   };
-
-  return { cancel, retrieve, create };
 }

@@ -10,7 +10,8 @@ export type ErrorType =
   | "rate_limit_error"
   | "api_error";
 
-interface HttpErrorSpec {
+/** What the registry says about one HTTP error code. */
+export interface HttpErrorSpec {
   /** HTTP status in dialect A (seed 000). */
   readonly status: number;
   /** HTTP status in dialect B (DNA); business-rule failures answer 422 there. */
@@ -18,6 +19,11 @@ interface HttpErrorSpec {
   readonly type: ErrorType;
   readonly title: string;
   readonly description: string;
+  /**
+   * Seconds a client should wait before retrying (`Retry-After` in both dialects); absent when retrying
+   * cannot help. An error may carry its own value, which wins.
+   */
+  readonly retryAfterSeconds?: number;
 }
 
 /**
@@ -132,6 +138,8 @@ export const HTTP_ERRORS = {
     title: "Idempotency key in use",
     description:
       "A request with this `Idempotency-Key` is still running. Retry after it finished to get its response.",
+    // Each refusal carries the seconds left on the first request's lease.
+    retryAfterSeconds: 1,
   },
   body_too_large: {
     status: 413,
@@ -162,6 +170,8 @@ export const HTTP_ERRORS = {
     title: "Too many failed authentications",
     description:
       "This client sent too many unknown API keys within the server's window (the `authFailureLimit` option, off unless the server turns it on). Until `Retry-After` seconds have passed, every request from it that carries an API key is refused without checking the key, valid keys included; requests of other clients are not affected.",
+    // Each refusal carries the seconds until the client's oldest failure leaves the window.
+    retryAfterSeconds: 1,
   },
   internal_error: {
     status: 500,
@@ -178,6 +188,8 @@ export const HTTP_ERRORS = {
     title: "Service unavailable",
     description:
       "The payment store failed (connection lost, disk full …). Nothing was changed by the request, and an `Idempotency-Key` it carried is released: retry it after `Retry-After` seconds.",
+    // A store failure is usually brief (a failover, a lock), and nothing was written: retry soon.
+    retryAfterSeconds: 1,
   },
 } as const satisfies Record<string, HttpErrorSpec>;
 
@@ -194,18 +206,23 @@ export interface HttpError {
   readonly details?: Record<string, unknown> | null;
   /** What failed underneath (a store error), for `onError` only: never sent to the client. */
   readonly cause?: unknown;
-  /** Seconds the client should wait before retrying: the `Retry-After` header in both dialects. */
+  /** This error's `Retry-After`, in seconds, in place of its code's default in {@link HTTP_ERRORS}. */
   readonly retryAfterSeconds?: number;
 }
 
 /**
- * The `Retry-After` header of an error: its own `retryAfterSeconds`, else 1 for `store_unavailable` (a
- * passing store failure); none for the others.
+ * The seconds of an error's `Retry-After` header: its own `retryAfterSeconds`, else its code's in
+ * {@link HTTP_ERRORS}; `undefined` for codes that retrying cannot help.
  */
-export const retryAfterHeaders = (error: HttpError): Record<string, string> | undefined => {
-  const seconds = error.retryAfterSeconds ?? (error.code === "store_unavailable" ? 1 : undefined);
+export function retryAfterOf(error: HttpError): number | undefined {
+  return error.retryAfterSeconds ?? (HTTP_ERRORS[error.code] as HttpErrorSpec).retryAfterSeconds;
+}
+
+/** The `Retry-After` header of an error, for a dialect's reply; see {@link retryAfterOf}. */
+export function retryAfterHeaders(error: HttpError): Record<string, string> | undefined {
+  const seconds = retryAfterOf(error);
   return seconds === undefined ? undefined : { "Retry-After": String(seconds) };
-};
+}
 
 /** Builds an {@link HttpError}. */
 export const httpError = (

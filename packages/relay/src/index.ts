@@ -1,0 +1,15 @@
+/**
+ * `@paylink/relay` — delivers the outbox's events to sinks (webhooks, NATS …): a cursor and a lease per
+ * sink in the store, many relay instances on one database, at least once, in outbox order.
+ * @packageDocumentation
+ */
+export { withMemoryCursors } from "./memory.js";
+export type { RelayableStore, RelayStore, SinkPosition } from "./port.js";
+export {
+  createRelay,
+  type Relay,
+  type RelayOptions,
+  type Sink,
+  type SinkLag,
+  type SinkRun,
+} from "./relay.js";
