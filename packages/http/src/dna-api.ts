@@ -1,5 +1,5 @@
 /**
- * The DNA Payments API (seed 004, formerly "dialect B"): `/v1/payment-links…`, `Authorization: Bearer`,
+ * The DNA Payments API (formerly "dialect B"): `/v1/payment-links…`, `Authorization: Bearer`,
  * decimal amounts in major units, DNA's status words, `{ code, message }` errors with business-rule
  * refusals as 422. Charges are not payment links: every DNA route answers 404 for them.
  */

@@ -12,7 +12,7 @@ export type ErrorType =
 
 /** What the registry says about one HTTP error code. */
 export interface HttpErrorSpec {
-  /** HTTP status in dialect A (seed 000). */
+  /** HTTP status in dialect A (the payments API). */
   readonly status: number;
   /** HTTP status in dialect B (DNA); business-rule failures answer 422 there. */
   readonly dnaStatus: number;

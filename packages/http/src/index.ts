@@ -1,6 +1,6 @@
 /**
  * `@paylink/http` — the fetch-standard HTTP transport of Paylink (Hono): the payments API (dialect A,
- * seed 000, `/payments…`) and the DNA Payments API (dialect B, `/v1/payment-links…`) over one core,
+ * `/payments…`) and the DNA Payments API (dialect B, `/v1/payment-links…`) over one core,
  * API-key auth, `Idempotency-Key`, `/openapi.json` and an interactive `/docs` page. Start with
  * {@link createPaylinkApp}.
  * @packageDocumentation

@@ -56,7 +56,7 @@ export function openApiDocument(app: OpenAPIHono, info: OpenApiInfo): string {
       title: info.title,
       version: info.version,
       description:
-        "Payment links over two dialects of one core: dialect A (`/payments…`, seed 000) and dialect B (`/v1/payment-links…`, DNA Payments). Errors: /docs/errors.md.",
+        "Payment links over two dialects of one core: the payments API (`/payments…`) and the DNA Payments API (`/v1/payment-links…`). Errors: /docs/errors.md.",
       contact: { ...info.contact },
       license: { ...info.license },
     },

@@ -1,5 +1,5 @@
 /**
- * The payments API (seed 000, formerly "dialect A"): `/payments…`, `{ success, data }` and
+ * The payments API (formerly "dialect A"): `/payments…`, `{ success, data }` and
  * `{ success: false, error }` envelopes, integer minor-unit amounts, business-rule refusals as 409.
  */
 import type { CreatePaymentInput, Payment } from "@paylink/core";
@@ -16,7 +16,7 @@ import {
 import { json, type Reply } from "./replies.js";
 import { CreatePaymentA } from "./schemas.js";
 
-/** A payment in the payments API: exactly seed 000's fields, in its order (no lifecycle timestamps). */
+/** A payment in the payments API: exactly the payments API's fields, in its order (no lifecycle timestamps). */
 export function toPaymentA(payment: Payment) {
   return {
     id: payment.id,

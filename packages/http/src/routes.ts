@@ -49,7 +49,7 @@ export const DIALECT_DOCS: Readonly<Record<DialectName, DialectDocs>> = {
     tag: {
       name: "Payments (dialect A)",
       description:
-        "The payments API (seed 000): `/payments…`, `{ success, data }` envelopes, amounts as integers in minor units, refusals by a payment's state as 409. The key goes in `x-api-key` or `Authorization: Bearer`.",
+        "The payments API: `/payments…`, `{ success, data }` envelopes, amounts as integers in minor units, refusals by a payment's state as 409. The key goes in `x-api-key` or `Authorization: Bearer`.",
     },
     security: [{ ApiKeyAuth: [] }, { BearerAuth: [] }],
     errorSchema: ErrorA,
@@ -58,7 +58,7 @@ export const DIALECT_DOCS: Readonly<Record<DialectName, DialectDocs>> = {
     tag: {
       name: "DNA payment links (dialect B)",
       description:
-        "DNA Payments' payment-link API (seed 004): `/v1/payment-links…`, DNA's fields and status words, decimal amounts in major units, `{ code, message }` errors with refusals as 422. The key goes in `Authorization: Bearer`. Charges are not payment links and are never found here.",
+        "DNA Payments' payment-link API: `/v1/payment-links…`, DNA's fields and status words, decimal amounts in major units, `{ code, message }` errors with refusals as 422. The key goes in `Authorization: Bearer`. Charges are not payment links and are never found here.",
     },
     security: [{ BearerAuth: [] }],
     errorSchema: DnaError,

@@ -18,9 +18,9 @@ const ERROR_TYPES = [
 ] as const satisfies readonly ErrorType[];
 const ERROR_CODE_LIST = Object.keys(HTTP_ERRORS) as [HttpErrorCode, ...HttpErrorCode[]];
 
-// ---------------------------------------------------------------- dialect A (seed 000)
+// ---------------------------------------------------------------- dialect A (the payments API)
 
-/** Dialect A's `payment`: exactly the fields of seed 000, in its order. */
+/** Dialect A's `payment`: exactly the fields of the payments API, in its order. */
 export const PaymentA = z
   .strictObject({
     id: z.string().openapi({ example: "pay_demo_pending" }),
@@ -116,12 +116,12 @@ export const ListQueryA = z.strictObject({
 /** An empty JSON object (cancel takes no fields). */
 export const EmptyBody = z.strictObject({}).openapi("EmptyBody");
 
-// ---------------------------------------------------------------- dialect B (DNA, seed 004)
+// ---------------------------------------------------------------- dialect B (the DNA Payments API)
 
 /** DNA's words for the statuses. `processing` is shown as `attempted` (a payment is under way). */
 export const DNA_STATUSES = ["active", "viewed", "attempted", "expired", "cancelled", "paid"] as const;
 
-/** Dialect B's payment link: exactly the fields of seed 004, in its order. */
+/** Dialect B's payment link: exactly the fields of the DNA Payments API, in its order. */
 export const DnaPaymentLink = z
   .strictObject({
     id: z.string().openapi({ example: "pay_demo_pending" }),
