@@ -3,6 +3,7 @@
  * sink in the store, many relay instances on one database, at least once, in outbox order.
  * @packageDocumentation
  */
+export { createLoop, type Loop, type LoopOptions } from "./loop.js";
 export { withMemoryCursors } from "./memory.js";
 export type { RelayableStore, RelayStore, SinkPosition } from "./port.js";
 export {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Clock, PaymentStore, StoredEvent } from "@paylink/core";
+import { createLoop } from "./loop.js";
 import type { RelayableStore } from "./port.js";
 
 /**
@@ -74,12 +75,9 @@ export interface Relay {
 
 interface SinkState {
   readonly sink: Sink;
-  running: Promise<void> | null;
-  again: boolean;
   failures: number;
   /** No attempt before this time (ms): the sink is backing off. */
   notBefore: number;
-  timer: ReturnType<typeof setTimeout> | null;
 }
 
 /**
@@ -109,16 +107,7 @@ export function createRelay(options: RelayOptions): Relay {
     names.add(sink.name);
   }
 
-  const states: SinkState[] = options.sinks.map((sink) => ({
-    sink,
-    running: null,
-    again: false,
-    failures: 0,
-    notBefore: 0,
-    timer: null,
-  }));
-  let started = false;
-  let poller: ReturnType<typeof setInterval> | null = null;
+  const states: SinkState[] = options.sinks.map((sink) => ({ sink, failures: 0, notBefore: 0 }));
 
   const leaseUntil = () => new Date(clock.now().getTime() + leaseMs).toISOString();
 
@@ -152,63 +141,33 @@ export function createRelay(options: RelayOptions): Relay {
     }
   }
 
-  /** Runs the sink's loop unless it runs already (then once more after it), or is backing off. */
-  function pump(state: SinkState): void {
-    if (!started) return;
-    if (state.running !== null) {
-      state.again = true;
-      return;
-    }
-    const wait = state.notBefore - Date.now();
-    if (wait > 0) {
-      state.timer ??= setTimeout(() => {
-        state.timer = null;
-        pump(state);
-      }, wait);
-      return;
-    }
-    state.again = false;
-    state.running = drain(state)
-      .then(
-        () => undefined,
-        (error: unknown) => report(error, state.sink.name),
-      )
-      .finally(() => {
-        state.running = null;
-        if (state.again) pump(state);
-      });
-  }
-
+  // Each sink its own loop: a failing sink backs off alone.
+  const loops = states.map((state) =>
+    createLoop(() => drain(state), {
+      pollMs,
+      onError: (error) => report(error, state.sink.name),
+      delayMs: () => state.notBefore - Date.now(),
+    }),
+  );
   const wake = () => {
-    for (const state of states) pump(state);
+    for (const loop of loops) loop.wake();
   };
 
   const relay: Relay = {
     start() {
-      if (started) return;
-      started = true;
-      poller = setInterval(wake, pollMs);
-      poller.unref?.();
-      wake();
+      for (const loop of loops) loop.start();
     },
     async stop() {
-      started = false;
-      if (poller !== null) clearInterval(poller);
-      poller = null;
-      for (const state of states) {
-        if (state.timer !== null) clearTimeout(state.timer);
-        state.timer = null;
-      }
-      await Promise.all(states.map((state) => state.running));
+      await Promise.all(loops.map((loop) => loop.stop()));
       await Promise.all(
         states.map((state) => store.releaseSink(state.sink.name, owner).catch(() => undefined)),
       );
     },
     async runOnce() {
       const runs: SinkRun[] = [];
-      for (const state of states) {
+      for (const [index, state] of states.entries()) {
         // A loop of `start()` may be running this sink: wait for it, then drain what is left.
-        await state.running;
+        await loops[index]!.idle();
         runs.push(await drain(state));
       }
       return runs;

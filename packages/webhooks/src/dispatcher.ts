@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { Clock } from "@paylink/core";
+import { createLoop } from "@paylink/relay";
 import { Webhook } from "standardwebhooks";
 import type { AllowedAddresses } from "./address.js";
 import type { DeliveryOutcome, WebhookDelivery, WebhookEndpoint, WebhookStore } from "./port.js";
@@ -190,39 +191,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
     }
   }
 
-  let started = false;
-  let running: Promise<unknown> | null = null;
-  let again = false;
-  let poller: ReturnType<typeof setInterval> | null = null;
-  const wake = () => {
-    if (!started) return;
-    if (running !== null) {
-      again = true;
-      return;
-    }
-    again = false;
-    running = runOnce()
-      .catch((error: unknown) => console.error("[paylink/webhooks] dispatch failed:", error))
-      .finally(() => {
-        running = null;
-        if (again) wake();
-      });
-  };
-  return {
-    runOnce,
-    wake,
-    start() {
-      if (started) return;
-      started = true;
-      poller = setInterval(wake, pollMs);
-      poller.unref?.();
-      wake();
-    },
-    async stop() {
-      started = false;
-      if (poller !== null) clearInterval(poller);
-      poller = null;
-      await running;
-    },
-  };
+  const loop = createLoop(runOnce, {
+    pollMs,
+    onError: (error) => console.error("[paylink/webhooks] dispatch failed:", error),
+  });
+  return { runOnce, wake: loop.wake, start: loop.start, stop: loop.stop };
 }

@@ -1,0 +1,78 @@
+/** Options of {@link createLoop}. */
+export interface LoopOptions {
+  /** How often the loop wakes by itself (for work that other processes create). */
+  readonly pollMs: number;
+  /** Called with a rejection of the work; the loop goes on. */
+  readonly onError: (error: unknown) => void;
+  /** Milliseconds to hold off before the next run (a backoff); 0 or less runs at once. Default 0. */
+  readonly delayMs?: () => number;
+}
+
+/** A background loop: one run at a time, woken on demand and by a poll. */
+export interface Loop {
+  /** Starts polling and runs at once. Idempotent. */
+  start(): void;
+  /** Stops polling and waits for the run in flight. */
+  stop(): Promise<void>;
+  /** Runs now, or once more right after the run in flight (a wake during a run is never lost). */
+  wake(): void;
+  /** Resolves once no run is in flight. */
+  idle(): Promise<void>;
+}
+
+/**
+ * The loop behind the relay's sinks and the webhook dispatcher: `work` never runs twice at once, a wake
+ * during a run makes one more run after it, and `delayMs` can hold runs off (a failing sink's backoff).
+ */
+export function createLoop(work: () => Promise<unknown>, options: LoopOptions): Loop {
+  let started = false;
+  let running: Promise<void> | null = null;
+  let again = false;
+  let poller: ReturnType<typeof setInterval> | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+
+  const wake = (): void => {
+    if (!started) return;
+    if (running !== null) {
+      again = true;
+      return;
+    }
+    const wait = options.delayMs?.() ?? 0;
+    if (wait > 0) {
+      timer ??= setTimeout(() => {
+        timer = null;
+        wake();
+      }, wait);
+      return;
+    }
+    again = false;
+    running = work()
+      .then(() => undefined, options.onError)
+      .finally(() => {
+        running = null;
+        if (again) wake();
+      });
+  };
+
+  return {
+    start() {
+      if (started) return;
+      started = true;
+      poller = setInterval(wake, options.pollMs);
+      poller.unref?.();
+      wake();
+    },
+    async stop() {
+      started = false;
+      if (poller !== null) clearInterval(poller);
+      if (timer !== null) clearTimeout(timer);
+      poller = null;
+      timer = null;
+      await running;
+    },
+    wake,
+    async idle() {
+      await running;
+    },
+  };
+}
