@@ -69,7 +69,7 @@ describe("text arbitraries", () => {
   });
 
   test("charges may still have a zero total", () => {
-    const charges = fc.sample(createInputArb({ kind: "charge" }), { numRuns: 1000, seed: 1 });
+    const charges = fc.sample(createInputArb({ kind: "charge" }), { numRuns: 200, seed: 1 });
     expect(charges.some((input) => input.amountSubtotal + (input.taxAmount ?? 0) === 0)).toBe(true);
   });
 });
