@@ -5,6 +5,17 @@
  * `docs/writing-a-store.md`.
  * @packageDocumentation
  */
+
+export type {
+  DeliveryOutcome,
+  DeliveryStore,
+  EventFeed,
+  RelayStore,
+  SinkPosition,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookStore,
+} from "../delivery-store.js";
 export {
   type IdempotencyRecord,
   type IdempotencyStore,
