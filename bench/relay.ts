@@ -11,25 +11,20 @@ import type { AddressInfo } from "node:net";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { createPaymentLinks, type Scope, type StoredEvent } from "@paylink/core";
-import { createRelay, withMemoryCursors } from "@paylink/relay";
+import { createRelay } from "@paylink/relay";
 import { createNatsSink } from "@paylink/relay-nats";
 import { createMemoryStore } from "@paylink/store-memory";
 import { sampleLinkInput } from "@paylink/testing";
-import {
-  createMemoryWebhookStore,
-  createWebhookDispatcher,
-  createWebhookEndpoints,
-  createWebhookSink,
-} from "@paylink/webhooks";
+import { createWebhookDispatcher, createWebhookEndpoints, createWebhookSink } from "@paylink/webhooks";
 import { Webhook } from "standardwebhooks";
 import { type BenchModuleResult, rowFromRounds } from "./harness.js";
 
 const scope: Scope = { accountId: "acct_bench", livemode: false };
 const ROUNDS = 5;
 
-/** A store holding `links` created links (one event each). */
+/** A store holding `links` created links (one event each), with room for cursors, endpoints and deliveries. */
 async function outboxOf(links: number) {
-  const store = withMemoryCursors(createMemoryStore());
+  const store = createMemoryStore();
   const commands = createPaymentLinks({ store });
   const input = sampleLinkInput(new Date(), { expiresAt: new Date(Date.now() + 86_400_000) });
   for (let i = 0; i < links; i++) await commands.create(scope, input);
@@ -112,7 +107,7 @@ async function webhooks() {
   const baseline: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const store = await outboxOf(EVENTS / RECEIVERS);
-    const hooks = createMemoryWebhookStore();
+    const hooks = store;
     const endpoints = createWebhookEndpoints({ store: hooks, allow: { loopback: true } });
     const secrets: string[] = [];
     for (const url of urls) secrets.push((await endpoints.create(scope, { url }))._unsafeUnwrap().secret);

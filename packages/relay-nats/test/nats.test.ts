@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { createPaymentLinks, type DomainEvent, type Scope } from "@paylink/core";
-import { createRelay, withMemoryCursors } from "@paylink/relay";
+import { createRelay } from "@paylink/relay";
 import { createNatsSink } from "@paylink/relay-nats";
 import { createMemoryStore } from "@paylink/store-memory";
 import { sampleLinkInput } from "@paylink/testing";
@@ -49,7 +49,7 @@ describe.skipIf(process.env.PAYLINK_REQUIRE_NATS !== "1" && !process.env.PAYLINK
   () => {
     it("creates the stream, publishes every event to paylink.<type> with Nats-Msg-Id = event id, in order; a redelivered batch is dropped as a duplicate", async () => {
       const { stream, prefix } = await freshStream();
-      const store = withMemoryCursors(createMemoryStore());
+      const store = createMemoryStore();
       const links = createPaymentLinks({ store });
       for (let i = 0; i < 5; i++) {
         const link = (await links.create(scope, sampleLinkInput(new Date())))._unsafeUnwrap();

@@ -4,7 +4,6 @@
  * @packageDocumentation
  */
 export { createLoop, type Loop, type LoopOptions } from "./loop.js";
-export { withMemoryCursors } from "./memory.js";
 export type { RelayableStore, RelayStore, SinkPosition } from "./port.js";
 export {
   createRelay,

@@ -1,5 +1,5 @@
 import { createPaymentLinks, type Scope, type StoredEvent } from "@paylink/core";
-import { createRelay, type Sink, withMemoryCursors } from "@paylink/relay";
+import { createRelay, type Sink } from "@paylink/relay";
 import { createMemoryStore } from "@paylink/store-memory";
 import { fakeClock, sampleLinkInput } from "@paylink/testing";
 import { describe, expect, it } from "vitest";
@@ -8,7 +8,7 @@ const scope: Scope = { accountId: "acct_relay", livemode: false };
 const START = new Date("2030-01-01T00:00:00.000Z");
 
 function setup() {
-  const store = withMemoryCursors(createMemoryStore());
+  const store = createMemoryStore();
   const clock = fakeClock(START);
   const links = createPaymentLinks({ store, clock });
   return { store, clock, links };

@@ -1,9 +1,11 @@
 /**
- * `@paylink/store-memory` — the in-memory reference implementation of Paylink's storage port.
+ * `@paylink/store-memory` — the in-memory reference implementation of Paylink's storage port and of the
+ * delivery ports (relay cursors, webhook endpoints and deliveries, the event feed).
  * @packageDocumentation
  */
 import type { DomainEvent, Payment, Scope } from "@paylink/core";
 import {
+  type DeliveryStore,
   DUE_STATUSES,
   type IdempotencyRecord,
   type IdempotencyStore,
@@ -15,6 +17,9 @@ import {
   type StoredEvent,
   type StoredPayment,
 } from "@paylink/core/store";
+import { memoryEventFeed } from "./events.js";
+import { memoryRelayStore } from "./relay.js";
+import { memoryWebhookStore } from "./webhooks.js";
 
 interface Row {
   readonly scope: Scope;
@@ -30,8 +35,11 @@ export interface MemoryStoreOptions {
   readonly beforeWrite?: (operation: "insert" | "compareAndSwap") => void;
 }
 
-/** The memory store: {@link PaymentStore} and {@link IdempotencyStore}, plus helpers for tests. */
-export interface MemoryStore extends PaymentStore, IdempotencyStore {
+/**
+ * The memory store: {@link PaymentStore}, {@link IdempotencyStore} and {@link DeliveryStore} (sink
+ * cursors, webhook endpoints and deliveries, the event feed), plus helpers for tests.
+ */
+export interface MemoryStore extends PaymentStore, IdempotencyStore, DeliveryStore {
   /** Number of payments held (all scopes). */
   size(): number;
 }
@@ -79,6 +87,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     version: record.version,
   });
   const copyEvent = (event: DomainEvent): DomainEvent => ({ ...event, payment: copyPayment(event.payment) });
+  const copyStored = (stored: StoredEvent): StoredEvent => ({
+    sequence: stored.sequence,
+    event: copyEvent(stored.event),
+  });
   const copyKey = (record: IdempotencyRecord): IdempotencyRecord => ({
     ...record,
     response: record.response === null ? null : { ...record.response },
@@ -145,9 +157,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
     },
     async readEvents(after, limit) {
       const from = Math.max(0, after);
-      return outbox
-        .slice(from, from + rowLimit(limit))
-        .map((stored) => ({ sequence: stored.sequence, event: copyEvent(stored.event) }));
+      return outbox.slice(from, from + rowLimit(limit)).map(copyStored);
     },
     async list(scope, { limit, startingAfter }) {
       const mine = [...rows.values()]
@@ -180,6 +190,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): MemoryStore
       const existing = keys.get(k);
       if (existing?.token === token && existing.response === null) keys.delete(k);
     },
+    ...memoryRelayStore(() => outbox.length),
+    ...memoryWebhookStore(),
+    ...memoryEventFeed(outbox, copyStored),
     size: () => rows.size,
   };
 }

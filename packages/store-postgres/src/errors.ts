@@ -90,6 +90,22 @@ export function wrap(error: unknown): PostgresStoreError {
   return error instanceof PostgresStoreError ? error : new PostgresStoreError(classify(error), error);
 }
 
+/** Runs `work`, turning any failure into a {@link PostgresStoreError}. */
+export async function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw wrap(error);
+  }
+}
+
+/**
+ * True when some text holds U+0000. PostgreSQL text and jsonb cannot hold it, so no stored id, account
+ * or name contains it: a lookup of such a key is answered "not found" without asking the database (as
+ * the reference store would), where the database would reject it.
+ */
+export const hasNul = (...texts: readonly string[]): boolean => texts.some((text) => text.includes("\u0000"));
+
 /**
  * True for SQLSTATE 40001 (serialization_failure): what a statement gets instead of READ COMMITTED's
  * re-check when the session's default isolation is REPEATABLE READ or SERIALIZABLE and a concurrent

@@ -6,15 +6,18 @@
 import type { Scope } from "@paylink/core";
 import {
   batchReads,
+  type DeliveryStore,
   DUE_STATUSES,
   type IdempotencyStore,
   type PaymentStore,
   rowLimit,
   type StoredPayment,
 } from "@paylink/core/store";
-import { PostgresStoreError, wrap } from "./errors.js";
+import { guarded, hasNul, PostgresStoreError } from "./errors.js";
+import { createEventFeed } from "./event-feed.js";
 import { migrate } from "./migrations.js";
 import { type PostgresPool, prepared, transaction } from "./pool.js";
+import { createRelayStore } from "./relay-store.js";
 import {
   type EventRow,
   eventOf,
@@ -27,6 +30,7 @@ import {
   storedOf,
 } from "./rows.js";
 import { LOCK_NAMESPACE, lockKey, type Statements, statements } from "./sql.js";
+import { createWebhookStore } from "./webhook-store.js";
 import { createWriter } from "./writes.js";
 
 export { PostgresStoreError, type PostgresStoreErrorCode } from "./errors.js";
@@ -38,14 +42,19 @@ export interface PostgresStoreOptions {
   readonly pool: PostgresPool;
   /**
    * The schema holding the store's tables (`paylink_payments`, `paylink_outbox`,
-   * `paylink_idempotency_keys`, `paylink_migrations`). Default `public`. Any name is quoted safely;
+   * `paylink_idempotency_keys`, `paylink_sink_cursors`, `paylink_webhook_endpoints`,
+   * `paylink_webhook_deliveries`, `paylink_migrations`). Default `public`. Any name is quoted safely;
    * at most 63 bytes, because PostgreSQL would silently truncate a longer one.
    */
   readonly schema?: string;
 }
 
-/** The PostgreSQL store: {@link PaymentStore} and {@link IdempotencyStore}, plus {@link PostgresStore.migrate}. */
-export interface PostgresStore extends PaymentStore, IdempotencyStore {
+/**
+ * The PostgreSQL store: {@link PaymentStore}, {@link IdempotencyStore} and, for event delivery,
+ * {@link DeliveryStore} (sink cursors, webhook endpoints and deliveries, the event feed), plus
+ * {@link PostgresStore.migrate}.
+ */
+export interface PostgresStore extends PaymentStore, IdempotencyStore, DeliveryStore {
   /**
    * Creates or upgrades the store's tables: versioned migrations recorded in `paylink_migrations`,
    * all in one transaction under an advisory lock, so it is idempotent and safe when several instances
@@ -54,12 +63,9 @@ export interface PostgresStore extends PaymentStore, IdempotencyStore {
   migrate(): Promise<void>;
 }
 
-// PostgreSQL text and jsonb cannot hold U+0000, so no stored id or account can contain it: a lookup of
-// such an id is answered "not found" without asking the database (as the reference store would).
-const hasNul = (...texts: readonly string[]) => texts.some((text) => text.includes("\u0000"));
-
 /**
- * A {@link PaymentStore} and {@link IdempotencyStore} on PostgreSQL, over the application's `pg` Pool.
+ * A {@link PaymentStore}, {@link IdempotencyStore} and {@link DeliveryStore} on PostgreSQL, over the
+ * application's `pg` Pool.
  *
  * Guarantees:
  * - **compare-and-swap**: a write is one SQL statement, so one round trip and one transaction: the
@@ -72,6 +78,12 @@ const hasNul = (...texts: readonly string[]) => texts.some((text) => text.includ
  *   take exclusive; the argument is at `appendEvents` in sql.ts). Sequence order is commit order for the
  *   events of one payment and for any two writes of which one committed before the other began.
  * - **reads**: the `get`s of one event-loop turn are one `id = ANY($1)` statement (`batchReads`).
+ * - **delivery**: relays and dispatchers in many processes share one database through leases:
+ *   `claimSink` is one conditional upsert, `advanceSink` and `recordAttempt` are conditional on the
+ *   lease's owner, and `leaseDueDeliveries` leases under a lock of its own, so no delivery is leased
+ *   twice and no endpoint has two deliveries leased at once (see webhook-store.ts). `listEvents` shows
+ *   events up to a horizon read under the outbox lock, so a client paging it never skips an event
+ *   (see event-feed.ts). Times are compared as instants, not as text.
  * - **errors**: every method rejects with a {@link PostgresStoreError} whose message is a fixed string
  *   (never the driver's text); the driver's error is its `cause`. Clients are always released, a failed
  *   statement writes nothing, and a failed transaction is rolled back.
@@ -90,15 +102,11 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   const schemaKey = lockKey(schema);
   const outboxLock = [LOCK_NAMESPACE.outbox, schemaKey] as const;
   const writer = createWriter(pool, sql, outboxLock);
-
-  /** Runs `work`, turning any driver failure into a {@link PostgresStoreError}. */
-  async function guarded<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw wrap(error);
-    }
-  }
+  const delivery: DeliveryStore = {
+    ...createRelayStore(pool, sql.schema),
+    ...createWebhookStore(pool, sql.schema, [LOCK_NAMESPACE.deliveries, schemaKey]),
+    ...createEventFeed(pool, sql, outboxLock),
+  };
 
   const reads = batchReads({
     readOne: (scope, id) =>
@@ -113,6 +121,8 @@ export function createPostgresStore(options: PostgresStoreOptions): PostgresStor
   });
 
   return {
+    ...delivery,
+
     get: (scope, id) => (hasNul(id, scope.accountId) ? Promise.resolve(undefined) : reads.get(scope, id)),
 
     insert: (scope, record, events, idempotency) => writer.insert(scope, record, events, idempotency),

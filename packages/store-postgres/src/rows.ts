@@ -74,3 +74,12 @@ function isoOf(value: Date | string): string {
   const date = new Date(value);
   return Number.isNaN(date.getTime()) ? new Date(-8.64e15).toISOString() : date.toISOString();
 }
+
+/** A `timestamptz` as it arrives: a `Date` with pg's default type parsers, text with others. */
+export type TimeValue = Date | string;
+
+/** A `timestamptz` as the ports carry it: ISO-8601 in UTC with milliseconds (`toISOString`). */
+export const iso = (value: TimeValue): string => new Date(value).toISOString();
+
+/** {@link iso}, keeping `null`. */
+export const isoOrNull = (value: TimeValue | null): string | null => (value === null ? null : iso(value));

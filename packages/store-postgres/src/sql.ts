@@ -35,12 +35,14 @@ export function lockKey(text: string): number {
   return hash | 0;
 }
 
-/** First half of the advisory-lock keys: one namespace for migrations, one for the outbox. */
+/** First half of the advisory-lock keys: one namespace for migrations, one for the outbox, one for leases. */
 export const LOCK_NAMESPACE = {
   /** Held by `migrate()` for its whole transaction. */
   migrate: 0x504c4d31, // "PLM1"
   /** The outbox lock: shared by the writes of events, exclusive for `readEvents` (see {@link appendEvents}). */
   outbox: 0x504c4f31, // "PLO1"
+  /** Held by `leaseDueDeliveries` for its transaction: leasing dispatchers take turns (see webhook-store.ts). */
+  deliveries: 0x504c4431, // "PLD1"
 } as const;
 
 /**

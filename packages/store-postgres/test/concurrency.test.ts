@@ -249,6 +249,9 @@ test.skipIf(!onServer)(
       "paylink_migrations",
       "paylink_outbox",
       "paylink_payments",
+      "paylink_sink_cursors",
+      "paylink_webhook_deliveries",
+      "paylink_webhook_endpoints",
     ]);
     const applied = await pools[0]!.query(
       `SELECT version FROM "${schema}".paylink_migrations ORDER BY version`,

@@ -47,7 +47,7 @@ test("schema names are quoted: quotes, spaces and SQL in the name touch nothing 
       "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = $1",
       [schema],
     );
-    expect(rows[0].n).toBe(4);
+    expect(rows[0].n).toBe(7);
     expect((await pool.query("SELECT 1 FROM pg_namespace WHERE nspname = 'public'")).rowCount).toBe(1);
   } finally {
     await backend.dropSchema(schema);

@@ -5,14 +5,18 @@
  * @packageDocumentation
  */
 import { batchReads } from "@paylink/core/store";
+import type { Access } from "./access.js";
 import { type Connection, openConnection } from "./connection.js";
 import { SqliteStoreError, toStoreError } from "./errors.js";
+import { sqliteEventFeed } from "./event-feed.js";
 import { createWriteQueue } from "./group-commit.js";
 import { migrate } from "./migrations.js";
 import { type SqliteStore, type SqliteStoreOptions, settingsOf } from "./options.js";
 import { findDue, list, readEvents, readMany, readOne } from "./reads.js";
+import { sqliteRelayStore } from "./relay-store.js";
 import { copyClaim, scopeRow, serialize } from "./rows.js";
 import { runGroup } from "./transaction.js";
+import { sqliteWebhookStore } from "./webhook-store.js";
 import type { Write, WriteOps } from "./writes.js";
 
 export type { Synchronous } from "./connection.js";
@@ -31,6 +35,9 @@ export type { SqliteStore, SqliteStoreOptions } from "./options.js";
  *   transaction and one fsync; each is still its own compare-and-swap, answered after the commit. The
  *   reads of one turn are one statement.
  * - The schema is versioned in `paylink_schema_migrations` and migrated on open (see {@link SqliteStore.migrate}).
+ * - It is also a `DeliveryStore` (sink cursors and leases, webhook endpoints and deliveries, the event
+ *   feed): its writes take part in group commit like the others, and each lease is taken in the write
+ *   transaction, so relays in several processes on one file never both win one.
  * - A bad file never throws here: the file is opened now if it can be, else on the next call, and until
  *   then every method rejects with a {@link SqliteStoreError} saying what is wrong (not a SQLite file, not
  *   a Paylink database, corrupt, read-only, disk full, locked, closed).
@@ -97,6 +104,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const write = <T>(work: (ops: WriteOps) => T): Promise<T> =>
     closed ? Promise.reject(closedError()) : (writes.push(work) as Promise<T>);
 
+  // The delivery ports (relay-store.ts, webhook-store.ts, event-feed.ts) read and write the same way.
+  const access: Access = { read, write: (work) => write((ops) => work(ops.connection)) };
+
   try {
     connect();
   } catch {
@@ -147,5 +157,8 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
       connection = undefined;
       open?.db.close();
     },
+    ...sqliteRelayStore(access),
+    ...sqliteWebhookStore(access),
+    ...sqliteEventFeed(access),
   };
 }

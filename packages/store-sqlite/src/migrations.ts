@@ -76,6 +76,65 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE idempotency_keys ADD COLUMN locked_until TEXT NOT NULL DEFAULT ''",
     ],
   },
+  {
+    version: 4,
+    name: "sink cursors, webhook endpoints and deliveries",
+    // Times are ISO-8601 text, compared as strings exactly as the memory store compares them. No index
+    // on the outbox for `listEvents`: it walks the outbox by sequence (its primary key) from the cursor,
+    // so a scope's page costs the events written since the cursor, and every index on the outbox costs
+    // each commit of the cancel path one more B-tree page (docs/benchmarks.md; see event-feed.ts).
+    statements: () => [
+      `CREATE TABLE relay_sinks (
+        sink        TEXT    NOT NULL PRIMARY KEY,
+        position    INTEGER NOT NULL CHECK (position >= 0),
+        owner       TEXT,
+        lease_until TEXT
+      ) STRICT, WITHOUT ROWID`,
+      `CREATE TABLE webhook_endpoints (
+        id              TEXT    NOT NULL PRIMARY KEY,
+        account_id      TEXT    NOT NULL,
+        livemode        INTEGER NOT NULL CHECK (livemode IN (0, 1)),
+        url             TEXT    NOT NULL,
+        secret          TEXT    NOT NULL,
+        -- A JSON array of event types, NULL for all.
+        events          TEXT,
+        status          TEXT    NOT NULL CHECK (status IN ('enabled', 'disabled')),
+        disabled_reason TEXT    CHECK (disabled_reason IN ('gone', 'failing')),
+        failing_since   TEXT,
+        created_at      TEXT    NOT NULL
+      ) STRICT`,
+      "CREATE INDEX webhook_endpoints_list ON webhook_endpoints (account_id, livemode, created_at, id)",
+      `CREATE TABLE webhook_deliveries (
+        id               TEXT    NOT NULL PRIMARY KEY,
+        endpoint_id      TEXT    NOT NULL,
+        account_id       TEXT    NOT NULL,
+        livemode         INTEGER NOT NULL CHECK (livemode IN (0, 1)),
+        event_id         TEXT    NOT NULL,
+        event_type       TEXT    NOT NULL,
+        sequence         INTEGER NOT NULL,
+        payload          TEXT    NOT NULL,
+        status           TEXT    NOT NULL CHECK (status IN ('pending', 'succeeded', 'dead')),
+        attempts         INTEGER NOT NULL CHECK (attempts >= 0),
+        last_status_code INTEGER,
+        last_error       TEXT,
+        next_attempt_at  TEXT,
+        created_at       TEXT    NOT NULL,
+        updated_at       TEXT    NOT NULL,
+        -- The dispatcher posting it now, and until when; both NULL once an attempt is recorded.
+        lease_owner      TEXT,
+        lease_until      TEXT,
+        -- A relay that hands an event again must not get it posted twice.
+        UNIQUE (endpoint_id, event_id)
+      ) STRICT`,
+      // listDeliveries, newest first, read backwards.
+      "CREATE INDEX webhook_deliveries_list ON webhook_deliveries (endpoint_id, sequence, id)",
+      // leaseDueDeliveries: an endpoint's oldest pending delivery, found without walking the delivered
+      // ones. Partial, so it holds only the backlog.
+      "CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (endpoint_id, sequence) WHERE status = 'pending'",
+      // leaseDueDeliveries: whether an endpoint has a delivery leased right now. Only leased rows.
+      "CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (endpoint_id, lease_until) WHERE lease_until IS NOT NULL",
+    ],
+  },
 ];
 
 /** The newest schema version this package writes. */

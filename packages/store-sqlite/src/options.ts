@@ -1,4 +1,4 @@
-import type { IdempotencyStore, PaymentStore } from "@paylink/core/store";
+import type { DeliveryStore, IdempotencyStore, PaymentStore } from "@paylink/core/store";
 import type { Synchronous } from "./connection.js";
 
 /** Options of `createSqliteStore`. */
@@ -37,11 +37,11 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * A SQLite store: Paylink's {@link PaymentStore} and {@link IdempotencyStore} over one file, plus its
- * lifecycle. Every port method rejects with a `SqliteStoreError` on failure (core turns that into
+ * A SQLite store: Paylink's {@link PaymentStore}, {@link IdempotencyStore} and {@link DeliveryStore}
+ * over one file, plus its lifecycle. Every port method rejects with a `SqliteStoreError` on failure (core turns that into
  * `store_unavailable`); none throws synchronously.
  */
-export interface SqliteStore extends PaymentStore, IdempotencyStore {
+export interface SqliteStore extends PaymentStore, IdempotencyStore, DeliveryStore {
   /** The database file this store uses. */
   readonly filename: string;
   /**

@@ -3,6 +3,7 @@
  * users never need it. Every value is a bound parameter.
  */
 import { DUE_STATUSES } from "@paylink/core/store";
+import { DELIVERY_SQL } from "./delivery-sql.js";
 
 /**
  * Due payments, oldest expiry first; the parameters are the `DUE_STATUSES`, in their order, then now (ms)
@@ -76,4 +77,6 @@ export const SQL = {
   // A group's transaction (see `runGroup`): the write lock taken before the first read.
   begin: "BEGIN IMMEDIATE",
   commit: "COMMIT",
+  // Sink cursors, webhook endpoints and deliveries, the event feed.
+  ...DELIVERY_SQL,
 } as const;

@@ -47,6 +47,11 @@ export function collectingOutbox(c: Connection): Outbox & { insert(): void } {
 
 /** The writes a queued call makes, in the transaction of the group it runs in. */
 export interface WriteOps {
+  /**
+   * The transaction's connection, for the writes kept in files of their own (relay-store.ts,
+   * webhook-store.ts): they run in the same `BEGIN IMMEDIATE` group as every other write.
+   */
+  readonly connection: Connection;
   insert(w: PaymentWrite): WriteResult;
   compareAndSwap(w: PaymentWrite, expectedVersion: number): WriteResult;
   claimKey(scope: ScopeRow, record: IdempotencyRecord, expiredBefore: string): IdempotencyRecord | undefined;
@@ -81,6 +86,7 @@ export function writeOps(c: Connection, outbox: Outbox): WriteOps {
   };
 
   return {
+    connection: c,
     insert(w) {
       if (keyLost(w)) return KEY_LOST;
       const { changes } = s.insert.run(

@@ -5,6 +5,12 @@ import { createPaymentLinks, expirableStatuses, type Scope } from "@paylink/core
 import { DUE_STATUSES } from "@paylink/core/store";
 import { fakeClock, samplePayment } from "@paylink/testing";
 import { afterAll, expect, test } from "vitest";
+import {
+  DELIVERIES_AFTER_SQL,
+  DELIVERIES_FIRST_SQL,
+  EVENTS_SQL,
+  LEASE_DUE_SQL,
+} from "../src/delivery-sql.js";
 import { createSqliteStore } from "../src/index.js";
 import { MIGRATIONS } from "../src/migrations.js";
 import { FIND_DUE_SQL, LIST_AFTER_SQL, LIST_FIRST_SQL, SQL } from "../src/sql.js";
@@ -51,6 +57,31 @@ test("batched reads look every id up by the primary key, never scan the table", 
   expect(detail).not.toMatch(/SCAN payments/);
 });
 
+test("leaseDueDeliveries seeks each endpoint's oldest pending and its leases in the partial indexes", () => {
+  const detail = plan(LEASE_DUE_SQL, { now: "2030-01-01", limit: 10 });
+  expect(detail).toMatch(/SEARCH p USING (COVERING )?INDEX webhook_deliveries_pending \(endpoint_id=\?\)/);
+  expect(detail).toMatch(
+    /SEARCH l USING (COVERING )?INDEX webhook_deliveries_leased \(endpoint_id=\? AND lease_until>\?\)/,
+  );
+  expect(detail).not.toMatch(/SCAN (d|p|l)\b/);
+});
+
+test("listDeliveries pages search the (endpoint, sequence, id) index, without a sort", () => {
+  for (const detail of [
+    plan(DELIVERIES_FIRST_SQL, "we_1", "acct", 0, 20),
+    plan(DELIVERIES_AFTER_SQL, "we_1", "acct", 0, 5, "whd_x", 20),
+  ]) {
+    expect(detail).toMatch(/SEARCH webhook_deliveries USING INDEX webhook_deliveries_list/);
+    expect(detail).not.toMatch(/TEMP B-TREE/);
+  }
+});
+
+test("listEvents walks the outbox by sequence from the cursor, without a sort (no index by scope)", () => {
+  const detail = plan(EVENTS_SQL, 0, "acct", 0, 20);
+  expect(detail).toMatch(/SEARCH outbox USING INTEGER PRIMARY KEY \(rowid>\?\)/);
+  expect(detail).not.toMatch(/TEMP B-TREE/);
+});
+
 test("the due statuses are the machine's, bound in the statement", () => {
   expect(DUE_STATUSES).toEqual(expirableStatuses("link"));
   expect(FIND_DUE_SQL.match(/\?/g)?.length).toBe(DUE_STATUSES.length + 2);
@@ -77,7 +108,19 @@ test("migrations: applied once however often the file is opened or migrated; WAL
         )
         .pluck()
         .all(),
-    ).toEqual(["idempotency_keys", "outbox", "paylink_schema_migrations", "payments"]);
+    ).toEqual([
+      "idempotency_keys",
+      "outbox",
+      "paylink_schema_migrations",
+      "payments",
+      "relay_sinks",
+      "webhook_deliveries",
+      "webhook_endpoints",
+    ]);
+    // Migration 4 added no index to the outbox: the cancel path writes the same pages as before.
+    expect(
+      db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'outbox'").pluck().all(),
+    ).toEqual(["sqlite_autoindex_outbox_1"]);
   } finally {
     db.close();
   }

@@ -1,6 +1,6 @@
 /**
  * `@paylink/testing` — fast-check arbitraries for payments and commands, a model of the lifecycle, and
- * the store conformance suite.
+ * the store conformance suites (the payment store, and the delivery ports).
  * @packageDocumentation
  */
 export {
@@ -27,5 +27,6 @@ export {
   storeConformance,
   type TestFunction,
 } from "./conformance.js";
+export { type DeliveryConformanceOptions, deliveryStoreConformance } from "./delivery-conformance.js";
 export { type ModelAnswer, type ModelPayment, modelStep } from "./model.js";
 export { type ReachedPayment, type ReachWorld, reach, reachPayment, send } from "./reach.js";

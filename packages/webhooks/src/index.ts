@@ -18,6 +18,5 @@ export {
   type WebhookEndpoints,
   type WebhookEndpointsOptions,
 } from "./endpoints.js";
-export { createMemoryWebhookStore } from "./memory.js";
 export type { DeliveryOutcome, WebhookDelivery, WebhookEndpoint, WebhookStore } from "./port.js";
 export { createWebhookSink, type WebhookSinkOptions } from "./sink.js";

@@ -1,11 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createPaymentLinks, type DomainEvent, type Scope } from "@paylink/core";
-import { createRelay, withMemoryCursors } from "@paylink/relay";
+import { createRelay } from "@paylink/relay";
 import { createMemoryStore } from "@paylink/store-memory";
 import { sampleLinkInput } from "@paylink/testing";
 import {
-  createMemoryWebhookStore,
   createWebhookDispatcher,
   createWebhookEndpoints,
   createWebhookSink,
@@ -49,8 +48,9 @@ async function receiver(
 }
 
 function setup(dispatch: Partial<WebhookDispatcherOptions> = {}) {
-  const store = withMemoryCursors(createMemoryStore());
-  const hooks = createMemoryWebhookStore();
+  // One store holds the payments, the sink cursors, and the endpoints with their deliveries.
+  const store = createMemoryStore();
+  const hooks = store;
   const endpoints = createWebhookEndpoints({ store: hooks, allow: { loopback: true } });
   const dispatcher = createWebhookDispatcher({ store: hooks, allow: { loopback: true }, ...dispatch });
   const relay = createRelay({ store, sinks: [createWebhookSink({ store: hooks })] });
@@ -231,7 +231,7 @@ describe("webhooks", () => {
   });
 
   it("refuses bad endpoints, writing nothing: schemes, credentials, private and link-local addresses, unknown events", async () => {
-    const hooks = createMemoryWebhookStore();
+    const hooks = createMemoryStore();
     const strict = createWebhookEndpoints({
       store: hooks,
       resolveHost: async (host) =>
@@ -275,7 +275,7 @@ describe("webhooks", () => {
   });
 
   it("a name that resolves to a loopback address when sending is refused without `allow` (DNS rebinding)", async () => {
-    const hooks = createMemoryWebhookStore();
+    const hooks = createMemoryStore();
     const hook = await receiver();
     const port = new URL(hook.url).port;
     // Registered while "rebind.test" resolved to a public address …
@@ -283,7 +283,7 @@ describe("webhooks", () => {
     const endpoint = (
       await endpoints.create(scope, { url: `http://localhost:${port}/hooks` })
     )._unsafeUnwrap();
-    const store = withMemoryCursors(createMemoryStore());
+    const store = hooks;
     const links = createPaymentLinks({ store });
     await links.create(scope, sampleLinkInput(new Date()));
     await createRelay({ store, sinks: [createWebhookSink({ store: hooks })] }).runOnce();
