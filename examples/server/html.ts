@@ -95,6 +95,8 @@ td.desc{max-width:360px;overflow-wrap:anywhere}
 .meta{color:var(--muted);font-size:12px;margin-top:2px}
 .meta summary{cursor:pointer;width:max-content}
 form.inline{display:inline;margin:0}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:4px 0 0}
+h3{font-size:15px;margin:20px 0 2px;overflow-wrap:anywhere}
 nav.pager{display:flex;gap:18px;margin:12px 0 0}
 form.create{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-end;background:#fff;border:1px solid var(--line);border-radius:10px;padding:16px}
 form.create .grow{flex:1 1 280px}
@@ -133,7 +135,7 @@ const PAGE_HEADERS = {
 };
 
 /** Which part of the merchant navigation a page belongs to (none for the customer's pages). */
-export type Section = "payments" | "lifecycle" | null;
+export type Section = "payments" | "lifecycle" | "events" | "webhooks" | null;
 
 /** A whole page as a response: the layout, the stylesheet and the security headers. */
 export function page(options: {
@@ -149,7 +151,7 @@ export function page(options: {
     section === null
       ? ""
       : html`<header class="top"><span class="brand">Paylink demo</span>
-<nav><a href="/"${current("payments")}>Payments</a><a href="/lifecycle"${current("lifecycle")}>Lifecycle</a><a href="/docs">API reference</a></nav>
+<nav><a href="/"${current("payments")}>Payments</a><a href="/lifecycle"${current("lifecycle")}>Lifecycle</a><a href="/merchant/events"${current("events")}>Events</a><a href="/demo/webhooks"${current("webhooks")}>Webhook receiver</a><a href="/docs">API reference</a></nav>
 <span class="mode"><span class="testmode">Test mode</span> account acct_demo</span></header>`;
   const document = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

@@ -1,8 +1,11 @@
 /**
  * `pnpm start`: the Paylink demo server on 127.0.0.1:$PORT (default 3000) over the SQLite file
- * $PAYLINK_DB (default ./.paylink/demo.db), answering loopback hosts and those in
- * $PAYLINK_ALLOWED_HOSTS. Ctrl-C stops it cleanly; a second Ctrl-C forces.
+ * $PAYLINK_DB (default ./.paylink/demo.db) or the PostgreSQL database $PAYLINK_PG_URL, answering loopback
+ * hosts and those in $PAYLINK_ALLOWED_HOSTS; events go to webhooks and, with $PAYLINK_NATS_URL, to NATS
+ * JetStream ($PAYLINK_WEBHOOK_RETRIES_MS replaces the retry schedule). Ctrl-C stops it cleanly; a second
+ * Ctrl-C forces.
  */
+import { NATS_URL_ENV, parseRetrySchedule, WEBHOOK_RETRIES_ENV } from "./delivery.js";
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from "./hosts.js";
 import { startDemoServer } from "./server.js";
 
@@ -12,9 +15,17 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(1);
 }
 const dbFile = process.env.PAYLINK_DB ?? "./.paylink/demo.db";
+const nonEmpty = (name: string) => {
+  const value = process.env[name]?.trim();
+  return value === undefined || value === "" ? undefined : value;
+};
+const pgUrl = nonEmpty("PAYLINK_PG_URL");
+const natsUrl = nonEmpty(NATS_URL_ENV);
 let allowedHosts: string[];
+let retryScheduleMs: readonly number[] | undefined;
 try {
   allowedHosts = parseAllowedHosts(process.env[ALLOWED_HOSTS_ENV]);
+  retryScheduleMs = parseRetrySchedule(process.env[WEBHOOK_RETRIES_ENV]);
 } catch (error) {
   console.error((error as Error).message);
   process.exit(1);
@@ -22,7 +33,14 @@ try {
 
 let demo: Awaited<ReturnType<typeof startDemoServer>>;
 try {
-  demo = await startDemoServer({ port, dbFile, allowedHosts });
+  demo = await startDemoServer({
+    port,
+    dbFile,
+    allowedHosts,
+    ...(pgUrl === undefined ? {} : { pgUrl }),
+    ...(natsUrl === undefined ? {} : { natsUrl }),
+    ...(retryScheduleMs === undefined ? {} : { retryScheduleMs }),
+  });
 } catch (error) {
   const code = (error as { code?: string }).code;
   console.error(

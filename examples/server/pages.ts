@@ -168,7 +168,7 @@ export function merchantPageBody(
         : html`<details class="meta"><summary>metadata (${metadata.length})</summary><div data-field="metadata">${metadata.map(([key, value]) => html`<div>${key}: ${String(value)}</div>`)}</div></details>`
     }</td>
 <td class="small">${formatDate(payment.createdAt)}</td>
-<td>${cancel}</td>
+<td>${cancel} <a class="small" href="/merchant/events?payment=${encodeURIComponent(payment.id)}">events</a></td>
 </tr>`;
   });
   const cancelable = payments.filter((payment) => can(payment, "CANCEL", now)).length;

@@ -14,9 +14,15 @@ import {
   type PaymentStore,
   systemClock,
 } from "@paylink/core";
+import type { DeliveryStore } from "@paylink/core/store";
 import { createPaylinkApp, type ServerHandle, serve, staticKeys } from "@paylink/http";
+import { createPostgresStore } from "@paylink/store-postgres";
 import { createSqliteStore } from "@paylink/store-sqlite";
+import pg from "pg";
+import { type Delivery, startDelivery } from "./delivery.js";
+import { createDeliveryPages, registerCurl } from "./delivery-pages.js";
 import { type AllowedHosts, allowedHosts, LOOPBACK_HOSTS, refuseOtherHosts } from "./hosts.js";
+import { createReceiver } from "./receiver.js";
 import { DEMO_ACCOUNT, DEMO_KEY, DEMO_PAYMENTS, DEMO_SCOPE, type DemoId, seedDemo } from "./seed.js";
 import { createWebPages } from "./web.js";
 
@@ -27,22 +33,84 @@ import { createWebPages } from "./web.js";
 export const DEMO_AUTH_FAILURE_LIMIT = { max: 20, windowMs: 60_000 } as const;
 
 /** A store the demo can run on, and close when it stops. */
-export type DemoStore = PaymentStore & IdempotencyStore & { close(): void };
+export type DemoStore = PaymentStore &
+  IdempotencyStore &
+  DeliveryStore & {
+    close(): Promise<void>;
+    /** Runs `work` while no other demo server on the same database runs its own (seeding at start). */
+    exclusive<T>(work: () => Promise<T>): Promise<T>;
+  };
 
-/** Opens the demo's store: the embedded SQLite file (its folder is created when missing). */
-export function openStore(dbFile: string): DemoStore {
+/** The PostgreSQL advisory lock key the demo servers of one database seed under. */
+const SEED_LOCK = 0x5061796c; // "Payl"
+
+/**
+ * Opens the demo's store, migrated: the PostgreSQL database at `pgUrl` when given (several demo servers
+ * may share it), else the embedded SQLite file (its folder is created when missing).
+ */
+export async function openStore(dbFile: string, pgUrl?: string): Promise<DemoStore> {
+  if (pgUrl !== undefined) {
+    const pool = new pg.Pool({ connectionString: pgUrl, max: 10 });
+    pool.on("error", (error) => console.error("[postgres] idle client error:", error.message));
+    const store = createPostgresStore({ pool });
+    try {
+      await store.migrate();
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+    const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
+      const client = await pool.connect();
+      try {
+        await client.query("SELECT pg_advisory_lock($1)", [SEED_LOCK]);
+        try {
+          return await work();
+        } finally {
+          await client.query("SELECT pg_advisory_unlock($1)", [SEED_LOCK]);
+        }
+      } finally {
+        client.release();
+      }
+    };
+    return Object.assign(store, { close: () => pool.end(), exclusive });
+  }
   mkdirSync(dirname(resolve(dbFile)), { recursive: true });
   const store = createSqliteStore({ filename: dbFile });
   store.migrate(); // fail fast on a file that is not a Paylink database
-  return store;
+  const closeFile = store.close.bind(store);
+  // One process seeds a new file at a time in practice (`pnpm start`); a race only repeats a seeded link's
+  // insert, which fails and leaves that link as the other process wrote it.
+  return Object.assign(store, {
+    close: async () => closeFile(),
+    exclusive: <T>(work: () => Promise<T>) => work(),
+  });
+}
+
+/** The URL without its password, for the console. */
+function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(the PostgreSQL URL)";
+  }
 }
 
 /** Options of {@link startDemoServer}. */
 export interface DemoOptions {
   /** Port on 127.0.0.1; 0 picks a free one. */
   readonly port: number;
-  /** SQLite file; its folder is created. */
+  /** SQLite file; its folder is created. Unused with `pgUrl`. */
   readonly dbFile: string;
+  /** A PostgreSQL URL (`PAYLINK_PG_URL`): the demo runs on that database instead, migrating it. */
+  readonly pgUrl?: string;
+  /** A NATS URL (`PAYLINK_NATS_URL`): turns the NATS JetStream sink on. */
+  readonly natsUrl?: string;
+  /** Pauses between webhook attempts (`PAYLINK_WEBHOOK_RETRIES_MS`). Default: the Standard Webhooks schedule. */
+  readonly retryScheduleMs?: readonly number[];
+  /** How often the relay and the dispatcher look for other processes' work. Default 1 000 ms. */
+  readonly deliveryPollMs?: number;
   readonly hostname?: string;
   /** Where the one-line-per-request log goes. Default: `console.log`. */
   readonly log?: (line: string) => void;
@@ -64,6 +132,10 @@ export interface DemoServer {
   /** The three ready curl lines: cancel, the same again (no-op), cancel a charge (refused). */
   readonly curl: readonly string[];
   readonly links: PaymentLinks;
+  /** The relay, the dispatcher and the webhook endpoints running in this process. */
+  readonly delivery: Delivery;
+  /** The curl line that registers the demo's receiver page as a webhook endpoint. */
+  readonly registerCurl: string;
   /** The hosts it answers (and form posts may come from). */
   readonly hosts: AllowedHosts;
   /** Stops accepting, finishes requests in flight, then closes the store. Idempotent. */
@@ -79,7 +151,7 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
   const bound = hostname.includes(":") ? `[${hostname}]` : hostname;
   const skip = hostname === "0.0.0.0" || hostname === "::" || allowedHosts().allowsHost(bound);
   const hosts = allowedHosts([...(options.allowedHosts ?? []), ...(skip ? [] : [bound])]);
-  const store = openStore(options.dbFile);
+  const store = await openStore(options.dbFile, options.pgUrl);
   let handler: (request: Request, env?: object) => Promise<Response> = async () =>
     new Response("starting", { status: 503, headers: { "retry-after": "1" } });
   let server: ServerHandle;
@@ -90,22 +162,48 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
       hostname,
     });
   } catch (error) {
-    store.close();
+    await store.close();
     throw error;
   }
   const base = server.url;
   const urlFor = (payment: { id: string }) => `${base}/pay/${payment.id}`;
   const clock = options.clock ?? systemClock;
 
+  let delivery: Delivery;
   try {
-    await seedDemo(store, { urlFor, clock });
+    // Several demo servers may start on one PostgreSQL database at once: one seeds, the others then find
+    // every demo payment there.
+    await store.exclusive(() => seedDemo(store, { urlFor, clock }));
+    delivery = await startDelivery(store, {
+      ...(options.natsUrl === undefined ? {} : { natsUrl: options.natsUrl }),
+      ...(options.retryScheduleMs === undefined ? {} : { retryScheduleMs: options.retryScheduleMs }),
+      ...(options.deliveryPollMs === undefined ? {} : { pollMs: options.deliveryPollMs }),
+    });
   } catch (error) {
     await server.close();
-    store.close();
+    await store.close();
     throw error;
   }
-  const links = createPaymentLinks({ store, clock, urlFor });
+  // Every commit through these links wakes the relay in this process: events leave at once.
+  const links = createPaymentLinks({ store: delivery.relay.notifying(store), clock, urlFor });
+  const receiver = createReceiver({
+    endpoints: (scope) => store.listEndpoints(scope),
+    scope: DEMO_SCOPE,
+    clock,
+  });
+  const deliveryPages = createDeliveryPages({
+    scope: DEMO_SCOPE,
+    events: store,
+    endpoints: delivery.endpoints,
+    relay: delivery.relay,
+    receiver,
+    hosts,
+    base,
+    apiKey: DEMO_KEY,
+  });
   const api = createPaylinkApp({
+    webhooks: delivery.endpoints,
+    events: store,
     links,
     idempotency: store,
     clock,
@@ -122,7 +220,12 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
    * then the HTML pages (`/`, `/pay/…`, `/merchant/…`, `/lifecycle`), then the API.
    */
   async function route(request: Request, env?: object): Promise<Response> {
-    return refuseOtherHosts(hosts, request) ?? (await pages(request)) ?? api.fetch(request, env);
+    return (
+      refuseOtherHosts(hosts, request) ??
+      (await deliveryPages(request)) ??
+      (await pages(request)) ??
+      api.fetch(request, env)
+    );
   }
 
   // One line per request: method, path (never the query, never a header), status, milliseconds.
@@ -160,7 +263,11 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     `  OpenAPI         ${base}/openapi.json`,
     `  Payments API    ${base}/payments/{id}/cancel   (x-api-key or Authorization: Bearer)`,
     `  DNA Payments    ${base}/v1/payment-links/{id}/cancellation   (Authorization: Bearer)`,
-    `  Database        ${options.dbFile} (SQLite; delete it to start over)`,
+    options.pgUrl === undefined
+      ? `  Database        ${options.dbFile} (SQLite; delete it to start over)`
+      : `  Database        ${redactUrl(options.pgUrl)} (PostgreSQL, migrated; other demo servers may share it)`,
+    `  Events          ${base}/merchant/events   (relay lag, webhook deliveries, events; sinks: ${delivery.sinks.join(", ")})`,
+    `  Webhooks        ${base}/demo/webhooks   (a receiver that verifies signatures)`,
     `  Allowed hosts   ${[...LOOPBACK_HOSTS, ...hosts.extra].join(", ")}  (any other Host: 421; add names with PAYLINK_ALLOWED_HOSTS)`,
     `  API key         ${DEMO_KEY}  (test mode, account ${DEMO_ACCOUNT})`,
     "  Payments        (hosted pages: test card 4242 4242 4242 4242 pays, 4000 0000 0000 0002 is declined)",
@@ -168,6 +275,9 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     "",
     "Try: cancel a pending link, the same again (a no-op), then a charge (refused):",
     ...curl.map((line) => `  ${line}`),
+    "",
+    "Register the receiver page as a webhook endpoint, then cancel a link and watch /demo/webhooks:",
+    `  ${registerCurl(base, DEMO_KEY)}`,
     "",
   ];
 
@@ -178,11 +288,14 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     banner,
     curl,
     links,
+    delivery,
+    registerCurl: registerCurl(base, DEMO_KEY),
     hosts,
     close() {
       closing ??= (async () => {
         await server.close();
-        store.close();
+        await delivery.stop();
+        await store.close();
       })();
       return closing;
     },

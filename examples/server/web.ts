@@ -101,7 +101,10 @@ export function pathSegments(pathname: string): string[] | undefined {
 }
 
 /** Reads an `application/x-www-form-urlencoded` body of at most `limit` bytes (an empty body is empty). */
-async function readForm(request: Request, limit: number): Promise<URLSearchParams | "too_large" | "type"> {
+export async function readForm(
+  request: Request,
+  limit: number,
+): Promise<URLSearchParams | "too_large" | "type"> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > limit) return "too_large";

@@ -12,6 +12,9 @@ import { IDEMPOTENCY_LEASE_MS } from "@paylink/http";
 import Database from "better-sqlite3";
 import { afterAll, expect, it } from "vitest";
 
+// CI sets the PostgreSQL and NATS variables for other suites; this demo process runs on its SQLite file.
+const SQLITE_ONLY = { PAYLINK_PG_URL: "", PAYLINK_NATS_URL: "" };
+
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "paylink-crash-"));
 const dbFile = join(dir, "demo.db");
@@ -29,7 +32,7 @@ const LEASE_MS = IDEMPOTENCY_LEASE_MS;
 async function startServer(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", "examples/server/main.ts"], {
     cwd: root,
-    env: { ...process.env, PORT: "0", PAYLINK_DB: dbFile },
+    env: { ...process.env, ...SQLITE_ONLY, PORT: "0", PAYLINK_DB: dbFile },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);

@@ -125,6 +125,114 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhook_endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhook endpoints, oldest first
+         * @description Every webhook endpoint of the key's account and mode, oldest first, in one page (`has_more` is always false). Secrets are never shown.
+         */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a webhook endpoint
+         * @description Register a URL that the account's events (of the key's mode) are posted to, signed per Standard Webhooks with the `secret` of the answer — the only time the secret is shown. The URL must be `http` or `https`, carry no credentials, and resolve to public addresses only (loopback and private networks only where the server allows them). `events` limits the event types; left out, every type is sent. A refused URL or event type stores nothing.
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook_endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a webhook endpoint
+         * @description Retrieve a webhook endpoint of the key's account and mode, without its secret: its `status` says whether it is still sent to (`disabledReason`: `gone` after a 410, `failing` after failing for too long). Another account's or mode's endpoint is missing (404).
+         */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook endpoint
+         * @description Delete a webhook endpoint and its deliveries: nothing more is posted to it. Answers the endpoint as it was, without its secret. Deleting it again is 404.
+         */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook_endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List an endpoint's deliveries, newest first
+         * @description A cursor page of the endpoint's deliveries, newest first: per event, its attempts, the last status code and error, the next attempt, and whether it is `pending`, `succeeded` or `dead`. When `has_more` is true, pass the last id as `starting_after` for the next page; an unknown `starting_after` gives an empty page.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhook_endpoints/{id}/deliveries/{deliveryId}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a dead delivery
+         * @description Send a `dead` delivery again: it is `pending` and due at once, keeps its attempts, and follows the retry schedule from where it stopped. A delivery that is not dead is 400 (`param: deliveryId`). No body is needed.
+         */
+        post: operations["retryWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List events, oldest first
+         * @description A cursor page of the domain events of the key's account and mode, oldest first (the order they were written in), each exactly the JSON body a webhook receives. `payment` keeps one payment's events. When `has_more` is true, pass the last id as `starting_after` for the next page; an unknown `starting_after` (or another account's) gives an empty page.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -312,6 +420,190 @@ export interface components {
             customerName: string;
             /** @example For cappuccino */
             description?: string | null;
+        };
+        CreatedWebhookEndpointResponse: {
+            /** @enum {boolean} */
+            success: true;
+            data: components["schemas"]["CreatedWebhookEndpoint"];
+        };
+        CreatedWebhookEndpoint: {
+            /** @example we_9vR2c0b1Yk3mQ4tZ */
+            id: string;
+            /** @enum {string} */
+            object: "webhook_endpoint";
+            /** @example https://merchant.example/hooks/paylink */
+            url: string;
+            /**
+             * @description The event types sent to it; `null` for every type
+             * @example null
+             */
+            events: ("payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment")[] | null;
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            /**
+             * @description Why it is disabled: `gone` (the receiver answered 410) or `failing` (it only failed for too long)
+             * @enum {string|null}
+             */
+            disabledReason: "gone" | "failing" | null;
+            /**
+             * Format: date-time
+             * @description Start of the current run of failures
+             */
+            failingSince: string | null;
+            livemode: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * @description The Standard Webhooks signing secret (`whsec_…`). Shown only in this response: keep it, it is never shown again.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        CreateWebhookEndpoint: {
+            /**
+             * @description An absolute `http` or `https` URL without credentials, whose host resolves to public addresses only (loopback and private networks only where the server allows them; link-local never)
+             * @example https://merchant.example/hooks/paylink
+             */
+            url: string;
+            /**
+             * @description The event types to send, each once; left out (or `null`) for every type
+             * @example [
+             *       "payment_link.paid",
+             *       "payment_link.canceled"
+             *     ]
+             */
+            events?: ("payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment")[] | null;
+        };
+        WebhookEndpointList: {
+            /** @enum {boolean} */
+            success: true;
+            data: components["schemas"]["WebhookEndpoint"][];
+            /**
+             * @description Always false: every endpoint is in one page.
+             * @enum {boolean}
+             */
+            has_more: false;
+        };
+        WebhookEndpoint: {
+            /** @example we_9vR2c0b1Yk3mQ4tZ */
+            id: string;
+            /** @enum {string} */
+            object: "webhook_endpoint";
+            /** @example https://merchant.example/hooks/paylink */
+            url: string;
+            /**
+             * @description The event types sent to it; `null` for every type
+             * @example null
+             */
+            events: ("payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment")[] | null;
+            /** @enum {string} */
+            status: "enabled" | "disabled";
+            /**
+             * @description Why it is disabled: `gone` (the receiver answered 410) or `failing` (it only failed for too long)
+             * @enum {string|null}
+             */
+            disabledReason: "gone" | "failing" | null;
+            /**
+             * Format: date-time
+             * @description Start of the current run of failures
+             */
+            failingSince: string | null;
+            livemode: boolean;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        WebhookEndpointResponse: {
+            /** @enum {boolean} */
+            success: true;
+            data: components["schemas"]["WebhookEndpoint"];
+        };
+        WebhookDeliveryList: {
+            /** @enum {boolean} */
+            success: true;
+            data: components["schemas"]["WebhookDelivery"][];
+            /** @description True when more deliveries follow; fetch them with `starting_after=<last id of data>`. */
+            has_more: boolean;
+        };
+        WebhookDelivery: {
+            /** @example whd_Qm3lV0dX1c9aPz2w */
+            id: string;
+            /** @enum {string} */
+            object: "webhook_delivery";
+            /** @example we_9vR2c0b1Yk3mQ4tZ */
+            endpointId: string;
+            /**
+             * @description The `webhook-id` of every attempt
+             * @example evt_1
+             */
+            eventId: string;
+            /** @enum {string} */
+            eventType: "payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment";
+            /**
+             * @description `pending` until a 2xx (`succeeded`) or the last attempt failed (`dead`: retry it by hand)
+             * @enum {string}
+             */
+            status: "pending" | "succeeded" | "dead";
+            attempts: number;
+            /** @description HTTP status of the last attempt */
+            lastStatusCode: number | null;
+            /** @description What went wrong last (`timeout`, `HTTP 500` …) */
+            lastError: string | null;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due, while pending
+             */
+            nextAttemptAt: string | null;
+            livemode: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        WebhookDeliveryResponse: {
+            /** @enum {boolean} */
+            success: true;
+            data: components["schemas"]["WebhookDelivery"];
+        };
+        EventList: {
+            /** @enum {boolean} */
+            success: true;
+            data: components["schemas"]["Event"][];
+            /** @description True when more events follow; fetch them with `starting_after=<last id of data>`. */
+            has_more: boolean;
+        };
+        Event: {
+            /**
+             * @description Stable across redeliveries: deduplicate on it
+             * @example evt_1
+             */
+            id: string;
+            /** @enum {string} */
+            type: "payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment";
+            /** @example pay_demo_pending */
+            paymentId: string;
+            /** @example acct_demo */
+            accountId: string;
+            livemode: boolean;
+            /** Format: date-time */
+            occurredAt: string;
+            /**
+             * @description `null` for `created`
+             * @enum {string|null}
+             */
+            previousStatus: "pending" | "viewed" | "attempted" | "processing" | "paid" | "canceled" | "expired" | "failed" | null;
+            payment: components["schemas"]["EventPayment"];
+        };
+        EventPayment: components["schemas"]["Payment"] & {
+            /** Format: date-time */
+            viewedAt: string | null;
+            /** Format: date-time */
+            attemptedAt: string | null;
+            /** Format: date-time */
+            paidAt: string | null;
+            /** Format: date-time */
+            canceledAt: string | null;
+            /** Format: date-time */
+            expiredAt: string | null;
         };
     };
     responses: never;
@@ -1012,6 +1304,604 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DnaError"];
+                };
+            };
+        };
+    };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            /** @description No or unknown API key — `api_key_missing`, `api_key_invalid` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many failed API key checks from this client (when the server limits them); retry after `Retry-After` — `too_many_auth_failures` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error — `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Store unavailable; retry — `store_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: a repeat replays the first response (`Idempotent-Replayed: true`); the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpoint"];
+            };
+        };
+        responses: {
+            /** @description The new endpoint, `enabled`, with its `secret` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookEndpointResponse"];
+                };
+            };
+            /** @description Invalid request — `body_invalid`, `parameter_invalid`, `idempotency_key_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or unknown API key — `api_key_missing`, `api_key_invalid` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not do this — `key_not_permitted` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this `Idempotency-Key` is still running — `payment_not_cancelable`, `charge_not_cancelable`, `link_not_payable`, `conflict`, `idempotency_key_in_use` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large — `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json — `content_type_unsupported` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused — `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many failed API key checks from this client (when the server limits them); retry after `Retry-After` — `too_many_auth_failures` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error — `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Store unavailable; retry — `store_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointResponse"];
+                };
+            };
+            /** @description No or unknown API key — `api_key_missing`, `api_key_invalid` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint (of this account and mode) — `resource_missing`, `route_missing` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many failed API key checks from this client (when the server limits them); retry after `Retry-After` — `too_many_auth_failures` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error — `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Store unavailable; retry — `store_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deleted endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointResponse"];
+                };
+            };
+            /** @description No or unknown API key — `api_key_missing`, `api_key_invalid` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not do this — `key_not_permitted` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint (of this account and mode) — `resource_missing`, `route_missing` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many failed API key checks from this client (when the server limits them); retry after `Retry-After` — `too_many_auth_failures` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error — `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Store unavailable; retry — `store_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100, default 20 */
+                limit?: number;
+                /** @description The last id of the previous page */
+                starting_after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description Invalid request — `body_invalid`, `parameter_invalid`, `idempotency_key_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or unknown API key — `api_key_missing`, `api_key_invalid` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint (of this account and mode) — `resource_missing`, `route_missing` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many failed API key checks from this client (when the server limits them); retry after `Retry-After` — `too_many_auth_failures` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error — `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Store unavailable; retry — `store_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retryWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the POST safe to retry for 24 h: a repeat replays the first response (`Idempotent-Replayed: true`); the same key with another body is 422. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["EmptyBody"];
+            };
+        };
+        responses: {
+            /** @description The delivery, `pending` again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryResponse"];
+                };
+            };
+            /** @description Invalid request — `body_invalid`, `parameter_invalid`, `idempotency_key_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or unknown API key — `api_key_missing`, `api_key_invalid` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key may not do this — `key_not_permitted` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such webhook endpoint, or no such delivery of it — `resource_missing`, `route_missing` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A request with this `Idempotency-Key` is still running — `payment_not_cancelable`, `charge_not_cancelable`, `link_not_payable`, `conflict`, `idempotency_key_in_use` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body too large — `body_too_large` */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json — `content_type_unsupported` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Refused — `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many failed API key checks from this client (when the server limits them); retry after `Retry-After` — `too_many_auth_failures` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error — `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Store unavailable; retry — `store_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–100, default 20 */
+                limit?: number;
+                /** @description The last id of the previous page */
+                starting_after?: string;
+                /** @description Only the events of this payment */
+                payment?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description Invalid request — `body_invalid`, `parameter_invalid`, `idempotency_key_invalid` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No or unknown API key — `api_key_missing`, `api_key_invalid` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Too many failed API key checks from this client (when the server limits them); retry after `Retry-After` — `too_many_auth_failures` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Internal error — `internal_error` */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Store unavailable; retry — `store_unavailable` */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
                 };
             };
         };

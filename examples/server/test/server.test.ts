@@ -9,6 +9,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { DEMO_PAYMENTS, type DemoId } from "../seed.js";
 import { DEMO_AUTH_FAILURE_LIMIT, type DemoServer, startDemoServer } from "../server.js";
 
+// CI sets the PostgreSQL and NATS variables for other suites; this demo process runs on its SQLite file.
+const SQLITE_ONLY = { PAYLINK_PG_URL: "", PAYLINK_NATS_URL: "" };
+
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const dirs: string[] = [];
@@ -247,7 +250,13 @@ describe("main.ts", () => {
     const dbFile = tempDb();
     const child = spawn(join(root, "node_modules/.bin/tsx"), ["examples/server/main.ts"], {
       cwd: root,
-      env: { ...process.env, PORT: "0", PAYLINK_DB: dbFile, PAYLINK_ALLOWED_HOSTS: "demo.example.com" },
+      env: {
+        ...process.env,
+        ...SQLITE_ONLY,
+        PORT: "0",
+        PAYLINK_DB: dbFile,
+        PAYLINK_ALLOWED_HOSTS: "demo.example.com",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -287,6 +296,7 @@ describe("main.ts", () => {
       cwd: root,
       env: {
         ...process.env,
+        ...SQLITE_ONLY,
         PORT: "0",
         PAYLINK_DB: tempDb(),
         PAYLINK_ALLOWED_HOSTS: "ok.example, http://x:1",
@@ -299,6 +309,27 @@ describe("main.ts", () => {
     );
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toContain('PAYLINK_ALLOWED_HOSTS: "http://x:1" is not a hostname');
+  }, 30_000);
+
+  it("refuses to start when PAYLINK_WEBHOOK_RETRIES_MS is not a list of milliseconds", async () => {
+    const failed = await run(join(root, "node_modules/.bin/tsx"), ["examples/server/main.ts"], {
+      cwd: root,
+      env: {
+        ...process.env,
+        ...SQLITE_ONLY,
+        PORT: "0",
+        PAYLINK_DB: tempDb(),
+        PAYLINK_WEBHOOK_RETRIES_MS: "5s,10s",
+      },
+      timeout: 20_000,
+    }).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain(
+      "PAYLINK_WEBHOOK_RETRIES_MS must be up to 50 comma-separated whole milliseconds",
+    );
   }, 30_000);
 });
 

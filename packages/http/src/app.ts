@@ -1,12 +1,14 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Clock, IdempotencyStore, Payment, PaymentLinks } from "@paylink/core";
+import type { EventFeed } from "@paylink/core/store";
+import type { WebhookEndpoints } from "@paylink/webhooks";
 import type { Context } from "hono";
 import { type Authenticate, credentialOf } from "./auth.js";
 import { parseJsonObject, readBody } from "./body.js";
 import type { Dialect, DialectName, Outcome } from "./dialect.js";
 import { dnaApi } from "./dna-api.js";
 import { DOCS_CSP, docsPage } from "./docs-page/page.js";
-import { DEFAULT_ID_PATTERN, type RawInput } from "./endpoints.js";
+import { DEFAULT_ID_PATTERN, type RawInput, type Services } from "./endpoints.js";
 import { httpError, httpErrorsMarkdown, isHttpError } from "./errors.js";
 import {
   fingerprintOf,
@@ -35,6 +37,17 @@ export interface PaylinkAppOptions {
   readonly authenticate: Authenticate;
   /** Where `Idempotency-Key`s are kept: the same store as the payments (memory, SQLite, Postgres). */
   readonly idempotency: IdempotencyStore;
+  /**
+   * Merchants' webhook endpoints, from `createWebhookEndpoints` of `@paylink/webhooks`: serves
+   * `/webhook_endpoints…` (register, list, get, delete, deliveries, retry). Without it those paths are
+   * not served (404 `route_missing`) and `/openapi.json` does not list them.
+   */
+  readonly webhooks?: WebhookEndpoints;
+  /**
+   * The store's event feed (every Paylink store implements `EventFeed`): serves `GET /events`. Without it
+   * that path is not served (404 `route_missing`) and `/openapi.json` does not list it.
+   */
+  readonly events?: EventFeed;
   /** Base of `doc_url` in dialect-A errors: `${docsBaseUrl}/docs/errors.md#<code>`. Default "" (this server). */
   readonly docsBaseUrl?: string;
   /** Largest request body accepted, in bytes. Default 64 KiB; larger bodies answer 413. */
@@ -121,6 +134,9 @@ const describe = (error: unknown): string => {
  */
 export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
   const { links, authenticate, idempotency } = options;
+  const services: Services = { links, webhooks: options.webhooks, events: options.events };
+  // Only the routes whose optional part the app has: the router and the document both read this list.
+  const served = ROUTES.filter((route) => route.needs === undefined || services[route.needs] !== undefined);
   const docsBaseUrl = (options.docsBaseUrl ?? "").replace(/\/+$/, "");
   const bodyLimit = options.bodyLimitBytes ?? 64 * 1024;
   const clock = options.clock;
@@ -184,7 +200,7 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
       let bodyText = "";
       let body: Record<string, unknown> = {};
       let idempotencyKey: string | undefined;
-      if (route.write) {
+      if (route.readsBody) {
         const key = idempotencyKeyOf(request.headers);
         if (!key.ok) return toResponse(dialect.write(key.error));
         idempotencyKey = key.key;
@@ -202,7 +218,7 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
       if (!input.ok) return toResponse(write(dialect, input.error, request, path));
 
       if (idempotencyKey === undefined) {
-        const outcome = await route.endpoint.run(links, { scope, command: undefined }, input.value);
+        const outcome = await route.endpoint.run(services, { scope, command: undefined }, input.value);
         return toResponse(write(dialect, outcome, request, path));
       }
       const { pathname, search } = parts.url;
@@ -218,7 +234,7 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
           const command = { idempotency: { key, token, respond: respond[dialect.name] } };
           return write(
             dialect,
-            await route.endpoint.run(links, { scope, command }, input.value),
+            await route.endpoint.run(services, { scope, command }, input.value),
             request,
             path,
           );
@@ -243,29 +259,33 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
   type Handler = (c: Context) => Response | Promise<Response>;
   /** Path → method → handler. Each path gets ONE Hono route (see below). */
   const paths = new Map<string, Map<string, Handler>>();
-  const on = (method: "GET" | "POST", path: string, handler: Handler) => {
+  const on = (method: Route["method"], path: string, handler: Handler) => {
     const methods = paths.get(path) ?? new Map<string, Handler>();
     methods.set(method, handler);
     paths.set(path, methods);
   };
-  for (const route of ROUTES) {
+  for (const route of served) {
     const dialect = dialects[route.dialect];
     on(route.method, route.routingPath, (c) => handle(c, route, dialect));
   }
 
   // Documentation: the OpenAPI 3.1 document (generated once, on first request, from the route table),
   // the reference page and the error catalogue that `doc_url` points at.
-  registerOpenApi(app);
+  registerOpenApi(app, served);
   const title = options.title ?? "Paylink API";
   let document: string | undefined;
   on("GET", "/openapi.json", (c) => {
-    document ??= openApiDocument(app, {
-      title,
-      version: options.version ?? "0.1.0",
-      servers: options.servers ?? [{ url: "/" }],
-      contact: options.contact ?? { name: "Paylink" },
-      license: options.license ?? { name: "MIT", url: "https://opensource.org/license/mit" },
-    });
+    document ??= openApiDocument(
+      app,
+      {
+        title,
+        version: options.version ?? "0.1.0",
+        servers: options.servers ?? [{ url: "/" }],
+        contact: options.contact ?? { name: "Paylink" },
+        license: options.license ?? { name: "MIT", url: "https://opensource.org/license/mit" },
+      },
+      served,
+    );
     return c.body(document, 200, { "content-type": "application/json; charset=utf-8", ...NOSNIFF });
   });
   const page = docsPage(title);

@@ -9,10 +9,15 @@ import type { Reply } from "./replies.js";
 /** A request the transport refused (an {@link HttpError}), or a command core refused. */
 export type Failure = HttpError | { readonly refused: PaylinkError };
 
-/** What a request comes back with: a payment, a page of payments, or a failure. */
+/**
+ * What a request comes back with: a payment, a page of payments, another resource already in its JSON
+ * shape (`data`; webhook endpoints, deliveries), a list of those (`list`), or a failure.
+ */
 export type Outcome =
   | { readonly payment: Payment }
   | { readonly page: readonly Payment[]; readonly hasMore: boolean }
+  | { readonly data: unknown }
+  | { readonly list: readonly unknown[]; readonly hasMore: boolean }
   | Failure;
 
 /** The API dialects, by the name the route table uses. */

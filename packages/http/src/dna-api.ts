@@ -176,8 +176,10 @@ export function dnaApi(): Dialect {
       if ("payment" in outcome) {
         return outcome.payment.kind === "link" ? json(200, toDnaJson(outcome.payment)) : error(missing());
       }
-      // No DNA route lists payments; a page here is a wiring mistake, not the client's.
-      if ("page" in outcome) return error(httpError("internal_error", "Something went wrong on our side."));
+      // No DNA route lists payments or serves other resources; one here is a wiring mistake, not the client's.
+      if ("page" in outcome || "data" in outcome || "list" in outcome) {
+        return error(httpError("internal_error", "Something went wrong on our side."));
+      }
       return error("refused" in outcome ? fromCore(outcome.refused) : outcome);
     },
   };

@@ -84,7 +84,7 @@ export const HTTP_ERRORS = {
     type: "not_found_error",
     title: "Resource missing",
     description:
-      "No payment with this id exists for the key's account and mode (payments of other accounts or modes are reported the same way). In dialect B, charges are not payment links and are missing too.",
+      "No payment, webhook endpoint or delivery with this id exists for the key's account and mode (those of other accounts or modes are reported the same way). In dialect B, charges are not payment links and are missing too.",
   },
   route_missing: {
     status: 404,

@@ -1,7 +1,8 @@
 /**
  * `@paylink/http` — the fetch-standard HTTP transport of Paylink (Hono): the payments API (dialect A,
  * `/payments…`) and the DNA Payments API (dialect B, `/v1/payment-links…`) over one core,
- * API-key auth, `Idempotency-Key`, `/openapi.json` and an interactive `/docs` page. Start with
+ * API-key auth, `Idempotency-Key`, `/openapi.json` and an interactive `/docs` page; with the options
+ * `webhooks` and `events`, merchants' webhook endpoints and the event feed too. Start with
  * {@link createPaylinkApp}.
  * @packageDocumentation
  */
@@ -40,3 +41,18 @@ export {
   PaymentListA,
 } from "./schemas.js";
 export { type ServeOptions, type ServerHandle, serve } from "./serve.js";
+export {
+  CreatedWebhookEndpointA,
+  CreatedWebhookEndpointEnvelopeA,
+  CreateWebhookEndpointA,
+  EVENT_TYPES,
+  EventA,
+  EventListA,
+  WebhookDeliveryA,
+  WebhookDeliveryEnvelopeA,
+  WebhookDeliveryListA,
+  WebhookEndpointA,
+  WebhookEndpointEnvelopeA,
+  WebhookEndpointListA,
+} from "./webhook-schemas.js";
+export { toWebhookDeliveryA, toWebhookEndpointA } from "./webhooks-api.js";

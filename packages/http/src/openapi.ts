@@ -1,6 +1,6 @@
 /** The OpenAPI 3.1 document of the app, built from the route table (`routes.ts`) and its zod schemas. */
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import { DIALECT_DOCS, ROUTES } from "./routes.js";
+import { type Route, TAGS } from "./route.js";
 
 /** A server of the OpenAPI document (`servers[]`). */
 export interface OpenApiServer {
@@ -31,8 +31,8 @@ export interface OpenApiInfo {
   readonly license: OpenApiLicense;
 }
 
-/** Registers every route of the table, and the security schemes they name, in the app's registry. */
-export function registerOpenApi(app: OpenAPIHono): void {
+/** Registers the routes the app serves, and the security schemes they name, in the app's registry. */
+export function registerOpenApi(app: OpenAPIHono, routes: readonly Route[]): void {
   const registry = app.openAPIRegistry;
   registry.registerComponent("securitySchemes", "ApiKeyAuth", {
     type: "apiKey",
@@ -45,11 +45,15 @@ export function registerOpenApi(app: OpenAPIHono): void {
     scheme: "bearer",
     description: "`Authorization: Bearer <key>`; both dialects.",
   });
-  for (const route of ROUTES) registry.registerPath(route.operation);
+  for (const route of routes) registry.registerPath(route.operation);
 }
 
-/** The document of an app whose routes {@link registerOpenApi} registered, as JSON text. */
-export function openApiDocument(app: OpenAPIHono, info: OpenApiInfo): string {
+/**
+ * The document of an app whose `routes` {@link registerOpenApi} registered, as JSON text. It declares the
+ * tags those routes use, and no other.
+ */
+export function openApiDocument(app: OpenAPIHono, info: OpenApiInfo, routes: readonly Route[]): string {
+  const used = new Set(routes.map((route) => route.tag.name));
   const document = app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
@@ -61,7 +65,9 @@ export function openApiDocument(app: OpenAPIHono, info: OpenApiInfo): string {
       license: { ...info.license },
     },
     servers: info.servers.map((server) => ({ ...server })),
-    tags: Object.values(DIALECT_DOCS).map(({ tag }) => ({ ...tag })),
+    tags: Object.values(TAGS)
+      .filter((tag) => used.has(tag.name))
+      .map((tag) => ({ ...tag })),
   });
   return JSON.stringify(document);
 }

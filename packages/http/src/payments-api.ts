@@ -78,6 +78,10 @@ export function paymentsApi(docsBaseUrl: string): Dialect {
         const data = outcome.page.map(toPaymentA);
         return json(200, JSON.stringify({ success: true, data, has_more: outcome.hasMore }));
       }
+      if ("data" in outcome) return json(200, JSON.stringify({ success: true, data: outcome.data }));
+      if ("list" in outcome) {
+        return json(200, JSON.stringify({ success: true, data: outcome.list, has_more: outcome.hasMore }));
+      }
       return error("refused" in outcome ? fromCoreError(outcome.refused, toQueryName) : outcome);
     },
   };

@@ -1,186 +1,46 @@
 /**
- * The route table: every endpoint of both dialects, declared once. The router (`app.ts`) and the OpenAPI
- * document (`openapi.ts`) are both built from these rows, so neither can list a route the other lacks.
+ * The route table: every endpoint, declared once. The router (`app.ts`) and the OpenAPI document
+ * (`openapi.ts`) are both built from these rows, so neither can list a route the other lacks. A row that
+ * `needs` an optional part of the app (webhooks, events) is served and documented only with it.
  */
-import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
-import type { DialectName } from "./dialect.js";
 import { parseCreateDnaLink } from "./dna-api.js";
-import { cancelPayment, createPayment, type Endpoint, getPayment, listPayments } from "./endpoints.js";
-import { HTTP_ERRORS } from "./errors.js";
+import { cancelPayment, createPayment, getPayment, listPayments } from "./endpoints.js";
 import { parseCreatePayment } from "./payments-api.js";
+import { type Route, route } from "./route.js";
 import {
   CreatePaymentA,
   DnaCreatePaymentLink,
-  DnaError,
   DnaPaymentLink,
   EmptyBody,
-  ErrorA,
   ListQueryA,
   PaymentEnvelopeA,
   PaymentListA,
 } from "./schemas.js";
+import {
+  CreatedWebhookEndpointEnvelopeA,
+  CreateWebhookEndpointA,
+  EventListA,
+  EventQueryA,
+  WebhookDeliveryEnvelopeA,
+  WebhookDeliveryListA,
+  WebhookEndpointEnvelopeA,
+  WebhookEndpointListA,
+} from "./webhook-schemas.js";
+import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  getWebhookEndpoint,
+  listEvents,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
+  retryWebhookDelivery,
+} from "./webhooks-api.js";
 
-/** One row of the table, as the router and the OpenAPI document read it. */
-export interface Route {
-  readonly dialect: DialectName;
-  readonly method: "GET" | "POST";
-  /** The path in Hono's syntax (`/payments/:id`). */
-  readonly routingPath: string;
-  /** A POST: needs a key that can write, reads the body, honours `Idempotency-Key`. */
-  readonly write: boolean;
-  /** For a write: must the body be a JSON object (`true`), or may it be empty (`false`, cancel)? */
-  readonly bodyRequired: boolean;
-  readonly endpoint: Endpoint<unknown>;
-  /** The operation in the OpenAPI document. */
-  readonly operation: RouteConfig;
-}
+export type { Route } from "./route.js";
 
-/** What the operations of one dialect share in the OpenAPI document. */
-export interface DialectDocs {
-  /** Its tag, declared once at the document's top level. */
-  readonly tag: { readonly name: string; readonly description: string };
-  readonly security: Record<string, string[]>[];
-  readonly errorSchema: z.ZodType;
-}
-
-/** The {@link DialectDocs} of each dialect. */
-export const DIALECT_DOCS: Readonly<Record<DialectName, DialectDocs>> = {
-  payments: {
-    tag: {
-      name: "Payments (dialect A)",
-      description:
-        "The payments API: `/payments…`, `{ success, data }` envelopes, amounts as integers in minor units, refusals by a payment's state as 409. The key goes in `x-api-key` or `Authorization: Bearer`.",
-    },
-    security: [{ ApiKeyAuth: [] }, { BearerAuth: [] }],
-    errorSchema: ErrorA,
-  },
-  dna: {
-    tag: {
-      name: "DNA payment links (dialect B)",
-      description:
-        "DNA Payments' payment-link API: `/v1/payment-links…`, DNA's fields and status words, decimal amounts in major units, `{ code, message }` errors with refusals as 422. The key goes in `Authorization: Bearer`. Charges are not payment links and are never found here.",
-    },
-    security: [{ BearerAuth: [] }],
-    errorSchema: DnaError,
-  },
-};
-
-const REASONS: Record<number, string> = {
-  400: "Invalid request",
-  401: "No or unknown API key",
-  403: "The key may not do this",
-  404: "No such payment",
-  409: "Refused by the payment's state, or a concurrent request",
-  413: "Body too large",
-  415: "Body is not application/json",
-  422: "Refused",
-  429: "Too many failed API key checks from this client (when the server limits them); retry after `Retry-After`",
-  500: "Internal error",
-  503: "Store unavailable; retry",
-};
-
-const codesWith = (status: number, dialect: DialectName) =>
-  Object.entries(HTTP_ERRORS)
-    .filter(([, spec]) => (dialect === "payments" ? spec.status : spec.dnaStatus) === status)
-    .map(([code]) => `\`${code}\``)
-    .join(", ");
-
-/**
- * The error statuses an operation can answer, from what it does: every operation authenticates and
- * reads the store; a path with `{id}` can miss; a write (or a query) can be invalid, and a write can
- * also be forbidden, refused, too large, of the wrong type or a reused key.
- */
-function errorStatuses(write: boolean, hasId: boolean, hasQuery: boolean): number[] {
-  const statuses = [401, 429, 500, 503];
-  if (hasId) statuses.push(404);
-  if (write || hasQuery) statuses.push(400);
-  if (write) statuses.push(403, 409, 413, 415, 422);
-  return statuses.sort((a, b) => a - b);
-}
-
-const IdParam = z.object({
-  id: z.string().openapi({ param: { name: "id", in: "path" }, example: "pay_demo_pending" }),
-});
-
-const IdempotencyHeader = z.object({
-  "Idempotency-Key": z
-    .string()
-    .min(1)
-    .max(255)
-    .optional()
-    .openapi({
-      param: {
-        name: "Idempotency-Key",
-        in: "header",
-        description:
-          "Makes the POST safe to retry for 24 h: a repeat replays the first response (`Idempotent-Replayed: true`); the same key with another body is 422.",
-      },
-      example: "7c8e1f0e-0d3b-4c39-9c1b-5b0d3f6a2a11",
-    }),
-});
-
-interface Declaration<I> {
-  readonly operationId: string;
-  readonly method: "get" | "post";
-  /** The path in OpenAPI's syntax (`/payments/{id}`). */
-  readonly path: string;
-  readonly dialect: DialectName;
-  readonly summary: string;
-  readonly description: string;
-  readonly query?: z.ZodObject;
-  readonly body?: { readonly schema: z.ZodType; readonly required: boolean };
-  /** The 200 answer. */
-  readonly ok: { readonly description: string; readonly schema: z.ZodType };
-  readonly endpoint: Endpoint<I>;
-}
-
-/** A row from its declaration: the operation for the document, and what the router needs. */
-function route<I>(declaration: Declaration<I>): Route {
-  const { method, path, dialect, query, body, ok } = declaration;
-  const write = method === "post";
-  const hasId = path.includes("{id}");
-  const docs = DIALECT_DOCS[dialect];
-  const errors = errorStatuses(write, hasId, query !== undefined);
-  const operation = createRoute({
-    method,
-    path,
-    operationId: declaration.operationId,
-    tags: [docs.tag.name],
-    summary: declaration.summary,
-    description: declaration.description,
-    security: docs.security,
-    request: {
-      ...(hasId ? { params: IdParam } : {}),
-      ...(query ? { query } : {}),
-      // Every POST honours `Idempotency-Key` (app.ts), so every POST documents it.
-      ...(write ? { headers: IdempotencyHeader } : {}),
-      ...(body
-        ? { body: { required: body.required, content: { "application/json": { schema: body.schema } } } }
-        : {}),
-    },
-    responses: {
-      200: { description: ok.description, content: { "application/json": { schema: ok.schema } } },
-      ...Object.fromEntries(
-        errors.map((status) => [
-          status,
-          {
-            description: `${REASONS[status] ?? "Error"} — ${codesWith(status, dialect)}`,
-            content: { "application/json": { schema: docs.errorSchema } },
-          },
-        ]),
-      ),
-    },
-  });
-  return {
-    dialect,
-    method: write ? "POST" : "GET",
-    routingPath: operation.getRoutingPath(),
-    write,
-    bodyRequired: body?.required ?? false,
-    endpoint: declaration.endpoint,
-    operation,
-  };
-}
+const ENDPOINT_ID = { id: "we_9vR2c0b1Yk3mQ4tZ" };
+const NO_ENDPOINT = { 404: "No such webhook endpoint (of this account and mode)" };
+const KEY_IN_USE = { 409: "A request with this `Idempotency-Key` is still running" };
 
 /** Every endpoint, in the order of the OpenAPI document. */
 export const ROUTES: readonly Route[] = [
@@ -268,5 +128,112 @@ export const ROUTES: readonly Route[] = [
       "Retrieve a payment link in DNA's fields and status words. A link past its expiration date reads as `expired`; charges are not payment links (404).",
     ok: { description: "The payment link", schema: DnaPaymentLink },
     endpoint: getPayment,
+  }),
+  route({
+    operationId: "createWebhookEndpoint",
+    method: "post",
+    path: "/webhook_endpoints",
+    dialect: "payments",
+    tag: "webhooks",
+    needs: "webhooks",
+    summary: "Register a webhook endpoint",
+    description:
+      "Register a URL that the account's events (of the key's mode) are posted to, signed per Standard Webhooks with the `secret` of the answer — the only time the secret is shown. The URL must be `http` or `https`, carry no credentials, and resolve to public addresses only (loopback and private networks only where the server allows them). `events` limits the event types; left out, every type is sent. A refused URL or event type stores nothing.",
+    reasons: KEY_IN_USE,
+    body: { schema: CreateWebhookEndpointA, required: true },
+    ok: {
+      description: "The new endpoint, `enabled`, with its `secret`",
+      schema: CreatedWebhookEndpointEnvelopeA,
+    },
+    endpoint: createWebhookEndpoint,
+  }),
+  route({
+    operationId: "listWebhookEndpoints",
+    method: "get",
+    path: "/webhook_endpoints",
+    dialect: "payments",
+    tag: "webhooks",
+    needs: "webhooks",
+    summary: "List webhook endpoints, oldest first",
+    description:
+      "Every webhook endpoint of the key's account and mode, oldest first, in one page (`has_more` is always false). Secrets are never shown.",
+    ok: { description: "The endpoints", schema: WebhookEndpointListA },
+    endpoint: listWebhookEndpoints,
+  }),
+  route({
+    operationId: "getWebhookEndpoint",
+    method: "get",
+    path: "/webhook_endpoints/{id}",
+    dialect: "payments",
+    tag: "webhooks",
+    needs: "webhooks",
+    summary: "Retrieve a webhook endpoint",
+    description:
+      "Retrieve a webhook endpoint of the key's account and mode, without its secret: its `status` says whether it is still sent to (`disabledReason`: `gone` after a 410, `failing` after failing for too long). Another account's or mode's endpoint is missing (404).",
+    params: ENDPOINT_ID,
+    reasons: NO_ENDPOINT,
+    ok: { description: "The endpoint", schema: WebhookEndpointEnvelopeA },
+    endpoint: getWebhookEndpoint,
+  }),
+  route({
+    operationId: "deleteWebhookEndpoint",
+    method: "delete",
+    path: "/webhook_endpoints/{id}",
+    dialect: "payments",
+    tag: "webhooks",
+    needs: "webhooks",
+    summary: "Delete a webhook endpoint",
+    description:
+      "Delete a webhook endpoint and its deliveries: nothing more is posted to it. Answers the endpoint as it was, without its secret. Deleting it again is 404.",
+    params: ENDPOINT_ID,
+    reasons: NO_ENDPOINT,
+    ok: { description: "The deleted endpoint", schema: WebhookEndpointEnvelopeA },
+    endpoint: deleteWebhookEndpoint,
+  }),
+  route({
+    operationId: "listWebhookDeliveries",
+    method: "get",
+    path: "/webhook_endpoints/{id}/deliveries",
+    dialect: "payments",
+    tag: "webhooks",
+    needs: "webhooks",
+    summary: "List an endpoint's deliveries, newest first",
+    description:
+      "A cursor page of the endpoint's deliveries, newest first: per event, its attempts, the last status code and error, the next attempt, and whether it is `pending`, `succeeded` or `dead`. When `has_more` is true, pass the last id as `starting_after` for the next page; an unknown `starting_after` gives an empty page.",
+    params: ENDPOINT_ID,
+    reasons: NO_ENDPOINT,
+    query: ListQueryA,
+    ok: { description: "A page of deliveries", schema: WebhookDeliveryListA },
+    endpoint: listWebhookDeliveries,
+  }),
+  route({
+    operationId: "retryWebhookDelivery",
+    method: "post",
+    path: "/webhook_endpoints/{id}/deliveries/{deliveryId}/retry",
+    dialect: "payments",
+    tag: "webhooks",
+    needs: "webhooks",
+    summary: "Retry a dead delivery",
+    description:
+      "Send a `dead` delivery again: it is `pending` and due at once, keeps its attempts, and follows the retry schedule from where it stopped. A delivery that is not dead is 400 (`param: deliveryId`). No body is needed.",
+    params: { ...ENDPOINT_ID, deliveryId: "whd_Qm3lV0dX1c9aPz2w" },
+    reasons: { ...KEY_IN_USE, 404: "No such webhook endpoint, or no such delivery of it" },
+    body: { schema: EmptyBody, required: false },
+    ok: { description: "The delivery, `pending` again", schema: WebhookDeliveryEnvelopeA },
+    endpoint: retryWebhookDelivery,
+  }),
+  route({
+    operationId: "listEvents",
+    method: "get",
+    path: "/events",
+    dialect: "payments",
+    tag: "events",
+    needs: "events",
+    summary: "List events, oldest first",
+    description:
+      "A cursor page of the domain events of the key's account and mode, oldest first (the order they were written in), each exactly the JSON body a webhook receives. `payment` keeps one payment's events. When `has_more` is true, pass the last id as `starting_after` for the next page; an unknown `starting_after` (or another account's) gives an empty page.",
+    query: EventQueryA,
+    ok: { description: "A page of events", schema: EventListA },
+    endpoint: listEvents,
   }),
 ];

@@ -43,6 +43,11 @@ const templates = [
   "/v1/payment-links/{id}/cancellation",
   "/v1/payment-links/{id}",
   "/v1/payment-links",
+  "/webhook_endpoints",
+  "/webhook_endpoints/{id}",
+  "/webhook_endpoints/{id}/deliveries",
+  "/webhook_endpoints/{id}/deliveries/{id}/retry",
+  "/events",
   "/openapi.json",
   "/docs",
   "/v1",
@@ -72,7 +77,9 @@ const query = fc.oneof(
 const path = fc.oneof(
   {
     weight: 4,
-    arbitrary: fc.tuple(fc.constantFrom("/payments", "/v1/payment-links"), query).map(([p, q]) => p + q),
+    arbitrary: fc
+      .tuple(fc.constantFrom("/payments", "/v1/payment-links", "/webhook_endpoints", "/events"), query)
+      .map(([p, q]) => p + q),
   },
   {
     weight: 3,
@@ -87,7 +94,7 @@ const path = fc.oneof(
     weight: 4,
     arbitrary: fc
       .tuple(fc.constantFrom(...templates), hostileIds, query)
-      .map(([t, id, q]) => t.replace("{id}", id) + q),
+      .map(([t, id, q]) => t.replaceAll("{id}", id) + q),
   },
   {
     weight: 2,
@@ -160,6 +167,22 @@ const nearlyValid = fc.record(
     expirationDate: fc.oneof(fc.string(), fc.constantFrom("2020-01-01T00:00:00Z", "2026-13-01T00:00:00Z")),
     expiresAt: fc.oneof(fc.string(), fc.constant(null), fc.constant("2019-01-01T00:00:00Z")),
     metadata: fc.oneof(jsonValue, fc.dictionary(fc.string({ maxLength: 50 }), jsonValue, { maxKeys: 60 })),
+    url: fc.oneof(
+      fc.webUrl(),
+      fc.constantFrom(
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "http://127.0.0.1/",
+        "http://169.254.169.254/",
+        "https://u:p@hooks.example.com/",
+        "https://hooks.example.com/in",
+      ),
+      jsonValue,
+    ),
+    events: fc.oneof(
+      jsonValue,
+      fc.array(fc.constantFrom("payment_link.paid", "charge.created", "nope", ""), { maxLength: 4 }),
+    ),
     extra: jsonValue,
   },
   { requiredKeys: [] },

@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type RawRequest, requestArb, toRequest } from "./arbitraries.js";
 import { checkResponse } from "./check.js";
-import { BASE, KEYS, type Setup, setup } from "./helpers.js";
+import { BASE, KEYS, SCOPE, type Setup, setup } from "./helpers.js";
+import { setupDelivery } from "./webhook-setup.js";
 
 async function sendChecked(s: Setup, raw: RawRequest): Promise<number | undefined> {
   const request = toRequest(raw, BASE);
@@ -35,6 +36,32 @@ describe("bad input", () => {
     // The generator reaches deep enough to be refused for many different reasons.
     if (process.env.PAYLINK_SHOW_STATUSES) console.log([...statuses].sort((x, y) => x[0] - y[0]));
     for (const status of [400, 401, 404, 405, 415]) expect(statuses.get(status) ?? 0).toBeGreaterThan(0);
+  });
+
+  it("property: with webhooks and events served too, nothing answers 5xx and no refusal stores an endpoint", async () => {
+    const s = setupDelivery();
+    await s.seed();
+    const scopes = [
+      SCOPE,
+      { accountId: "acct_test", livemode: true },
+      { accountId: "acct_other", livemode: false },
+    ];
+    const endpoints = async () =>
+      (await Promise.all(scopes.map((scope) => s.store.listEndpoints(scope)))).flat();
+    const statuses = new Map<number, number>();
+    await fc.assert(
+      fc.asyncProperty(requestArb, async (raw) => {
+        const before = await endpoints();
+        const status = await sendChecked(s, raw);
+        if (status === undefined) return;
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+        const created =
+          raw.method === "POST" && /^\/webhook_endpoints(\?|$)/.test(raw.path) && status === 200;
+        if (!created) expect(await endpoints(), `${raw.method} ${raw.path} ${status}`).toEqual(before);
+      }),
+      { numRuns: 400 },
+    );
+    for (const status of [400, 401, 404, 405]) expect(statuses.get(status) ?? 0).toBeGreaterThan(0);
   });
 
   const ids = [

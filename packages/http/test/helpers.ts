@@ -90,8 +90,14 @@ export interface SendInit {
   body?: string;
 }
 
+/**
+ * A memory store, a fake clock, the commands and the app over them. `overrides` replace options of the
+ * app; as a function, it gets the store and clock first (to wire `webhooks` and `events` to them).
+ */
 export function setup(
-  overrides: Partial<PaylinkAppOptions> = {},
+  overrides:
+    | Partial<PaylinkAppOptions>
+    | ((store: MemoryStore, clock: FakeClock) => Partial<PaylinkAppOptions>) = {},
   storeOptions: MemoryStoreOptions = {},
 ): Setup {
   const store = createMemoryStore(storeOptions);
@@ -118,7 +124,7 @@ export function setup(
       [KEYS.live]: { accountId: "acct_test", livemode: true, canWrite: true },
       [KEYS.other]: { accountId: "acct_other", livemode: false, canWrite: true },
     }),
-    ...overrides,
+    ...(typeof overrides === "function" ? overrides(store, clock) : overrides),
   });
 
   const send = async (method: string, path: string, init: SendInit = {}): Promise<Response> => {

@@ -5,6 +5,7 @@
 import { createConfig, lintFromString } from "@redocly/openapi-core";
 import { describe, expect, it } from "vitest";
 import { setup } from "./helpers.js";
+import { setupDelivery } from "./webhook-setup.js";
 
 interface Operation {
   operationId?: string;
@@ -21,12 +22,17 @@ interface Doc {
 
 const documentOf = async (options: Parameters<typeof setup>[0] = {}) =>
   (await setup(options).send("GET", "/openapi.json", { key: null })).text();
+/** The document of an app with every optional part: webhook endpoints and the event feed too. */
+const fullDocument = async () => (await setupDelivery().send("GET", "/openapi.json", { key: null })).text();
 
-describe("the OpenAPI document, linted", () => {
+describe.each([
+  ["payments only", documentOf, 2, 7],
+  ["with webhooks and events", fullDocument, 4, 14],
+])("the OpenAPI document (%s), linted", (_, document, tags, operations) => {
   it("has no problem under Redocly's recommended ruleset, errors and warnings alike", async () => {
     const config = await createConfig({ extends: ["recommended"] });
     const problems = await lintFromString({
-      source: await documentOf(),
+      source: await document(),
       absoluteRef: "openapi.json",
       config,
     });
@@ -35,12 +41,12 @@ describe("the OpenAPI document, linted", () => {
   });
 
   it("meets spectral:oas: contact, license with a URL, servers, tags declared with descriptions, every operation described", async () => {
-    const doc = JSON.parse(await documentOf()) as Doc;
+    const doc = JSON.parse(await document()) as Doc;
     expect(doc.info.contact).toEqual({ name: "Paylink" });
     expect(doc.info.license).toEqual({ name: "MIT", url: expect.stringMatching(/^https:\/\//) });
     expect(doc.servers).toEqual([{ url: "/" }]);
     const declared = new Map((doc.tags ?? []).map((tag) => [tag.name, tag.description]));
-    expect(declared.size).toBe(2);
+    expect(declared.size).toBe(tags);
     for (const description of declared.values()) expect(description).toEqual(expect.any(String));
     const ids = new Set<string>();
     for (const [path, methods] of Object.entries(doc.paths)) {
@@ -54,9 +60,11 @@ describe("the OpenAPI document, linted", () => {
         ids.add(operation.operationId ?? "");
       }
     }
-    expect(ids.size).toBe(7);
+    expect(ids.size).toBe(operations);
   });
+});
 
+describe("the OpenAPI document's options", () => {
   it("takes servers, contact and license from the app's options", async () => {
     const doc = JSON.parse(
       await documentOf({

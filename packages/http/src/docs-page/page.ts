@@ -22,7 +22,7 @@ details.op { border: 1px solid var(--line); border-radius: 8px; margin: 10px 0; 
 details.op > summary { cursor: pointer; padding: 10px 14px; display: flex; gap: 12px; align-items: center; list-style: none; }
 details.op > summary::-webkit-details-marker { display: none; }
 .method { font: 700 12px/1 ui-monospace, monospace; padding: 5px 8px; border-radius: 4px; color: #fff; min-width: 52px; text-align: center; }
-.method.get { background: var(--get); } .method.post { background: var(--post); }
+.method.get { background: var(--get); } .method.post { background: var(--post); } .method.delete { background: var(--bad); }
 .path { font-family: ui-monospace, monospace; font-weight: 600; }
 .summary { color: var(--muted); }
 .body { padding: 4px 16px 16px; border-top: 1px solid var(--line); background: var(--bg); border-radius: 0 0 8px 8px; }
