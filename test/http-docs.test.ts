@@ -6,24 +6,37 @@
  * - An exchange is a ```http block (request line, headers, blank line, body), then a line
  *   "Response `200 OK`" (more `Name: value` in backticks on that line are response headers to check),
  *   then, for a JSON response, a ```json block with the body.
- * - In the expected JSON: `"<timestamp>"` is any ISO 8601 UTC date-time; `"<id>"` is any id the server
- *   generated (`pay_` + 24 URL-safe characters). Both may stand inside a longer string. A name after a
- *   colon (`<id:order>`, `<timestamp:canceled>`) binds the first value seen; every later use must be the
- *   same value, and the request lines, headers and bodies of later exchanges may use it. An object with a
- *   `"…"` key lists only some of its keys (the others are not checked); any other object must have exactly
- *   its keys, in its order. Numbers are compared as written (`12.00` is not `12`).
+ * - In the expected JSON: `"<timestamp>"` is any ISO 8601 UTC date-time; `"<id>"` is any payment id the
+ *   server generated (`pay_` + 24 URL-safe characters); `"<evt_id>"` an event id (`evt_` + 24),
+ *   `"<we_id>"` a webhook endpoint id (`we_` + 16), `"<whd_id>"` a delivery id (`whd_` + 16) and
+ *   `"<secret>"` a signing secret (`whsec_` + 32 base64 characters). Each may stand inside a longer
+ *   string. A name after a colon (`<id:order>`, `<timestamp:canceled>`, `<we_id:hooks>`) binds the first
+ *   value seen; every later use must be the same value, and the request lines, headers and bodies of later
+ *   exchanges may use it. An object with a `"…"` key lists only some of its keys (the others are not
+ *   checked); any other object must have exactly its keys, in its order. Numbers are compared as written
+ *   (`12.00` is not `12`).
+ * - A secret bound by a name (`<secret:hooks>`) is shown once: a later response whose documented body
+ *   does not show that same placeholder must not contain its value anywhere.
  * - `http://127.0.0.1:3000` (the demo server's address) stands for the address of the server under test.
  * - `<70000 × x>` in a request (target, header or body) is the character `x` 70000 times.
  * - A ```sh block's concrete `curl` commands (no `<…>` in them) must send exactly the request of the
  *   next exchange.
  * - `<!-- replay: … -->` before an exchange sets it up: `in flight` sends the same request first and
- *   holds it inside the store until the documented one is answered; `clock +25h` moves time forward.
+ *   holds it inside the store until the documented one is answered; `clock +25h` moves time forward;
+ *   `relay` runs the server's relay once with the webhook sink, so every event written so far gets its
+ *   delivery to each endpoint that wants its type (as `pnpm start`'s relay does right after a commit);
+ *   `dead` makes the oldest pending delivery of each endpoint run out of attempts: it is leased and its
+ *   last attempt recorded through the store's own methods, as the dispatcher records a final `HTTP 500`
+ *   after the last pause of its schedule (no request leaves the machine).
  */
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
 import { type Clock, createPaymentLinks, type PaymentStore } from "@paylink/core";
 import { createPaylinkApp, type ServerHandle, serve, staticKeys } from "@paylink/http";
+import { createRelay } from "@paylink/relay";
 import { createMemoryStore } from "@paylink/store-memory";
+import { createWebhookEndpoints, createWebhookSink, DEFAULT_RETRY_SCHEDULE_MS } from "@paylink/webhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_ACCOUNT, DEMO_KEY, seedDemo } from "../examples/server/seed.js";
 
@@ -144,11 +157,18 @@ function printJson(value: Json, indent = ""): string {
 
 // ------------------------------------------------------------------------------------- placeholders
 
-const PLACEHOLDER = /<(timestamp|id)(?::([A-Za-z0-9_-]+))?>/g;
+/** What each placeholder kind matches: a date-time, or a value the server generated in its own shape. */
 const KIND_PATTERN: Record<string, string> = {
   timestamp: String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z`,
   id: "pay_[A-Za-z0-9_-]{24}",
+  evt_id: "evt_[A-Za-z0-9_-]{24}",
+  we_id: "we_[A-Za-z0-9_-]{16}",
+  whd_id: "whd_[A-Za-z0-9_-]{16}",
+  secret: "whsec_[A-Za-z0-9+/]{32}",
 };
+const KINDS = Object.keys(KIND_PATTERN).join("|");
+const PLACEHOLDER = new RegExp(`<(${KINDS})(?::([A-Za-z0-9_-]+))?>`, "g");
+const NAMED_PLACEHOLDER = new RegExp(`<((?:${KINDS}):[A-Za-z0-9_-]+)>`, "g");
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 /** Values bound by named placeholders, across the whole replay. */
@@ -234,6 +254,17 @@ function compareJson(expected: Json, actual: Json, bindings: Bindings, path = "$
     problems.push(...compareJson(expected[key]!, actual[key]!, bindings, `${path}.${key}`));
   }
   return problems;
+}
+
+/**
+ * The bound secrets (`<secret:name>`) that a response's text shows although its documented body does not
+ * show that placeholder: a signing secret is shown when its endpoint is created, never again.
+ */
+function shownSecrets(documented: string | undefined, text: string, bindings: Bindings): string[] {
+  return [...bindings]
+    .filter(([name, value]) => name.startsWith("secret:") && text.includes(value))
+    .map(([name]) => `<${name}>`)
+    .filter((placeholder) => !(documented ?? "").includes(placeholder));
 }
 
 // --------------------------------------------------------------------------------------- the document
@@ -384,15 +415,30 @@ interface DocServer {
   hold(): { entered: Promise<void>; release: () => void };
   /** Moves the clock forward. */
   advance(ms: number): void;
+  /** Runs the relay once: the webhook sink gets every event not handed to it yet. */
+  relay(): Promise<void>;
+  /** Records a last failed attempt on each endpoint's oldest due delivery; answers how many died. */
+  exhaustDueDeliveries(): Promise<number>;
   close(): Promise<void>;
+}
+
+/** What every endpoint host name resolves to in the test server: a public address, and no DNS is asked. */
+const PUBLIC_ADDRESS = "93.184.215.14";
+
+/** An IP literal resolves to itself, as the system resolver does; any name to {@link PUBLIC_ADDRESS}. */
+async function resolveHost(hostname: string): Promise<string[]> {
+  const bare = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
+  return [isIP(bare) === 0 ? PUBLIC_ADDRESS : bare];
 }
 
 const PAYMENT_METHODS = new Set(["get", "insert", "compareAndSwap", "findDue", "readEvents", "list"]);
 
 /**
- * The demo server's API as `pnpm start` wires it (same seed, key, title, `urlFor` and `docsBaseUrl`), on
- * a memory store behind a gate, with a clock that never repeats a millisecond (so "newest first" is the
- * order of creation), plus the doc's read-only key.
+ * The demo server's API as `pnpm start` wires it (same seed, key, title, `urlFor` and `docsBaseUrl`,
+ * webhook endpoints that may reach loopback receivers, the event feed), on a memory store behind a gate,
+ * with a clock that never repeats a millisecond (so "newest first" is the order of creation), plus the
+ * doc's read-only key. Endpoint hosts resolve through {@link resolveHost}, and the relay runs only when
+ * an example asks for it (`relay`); no dispatcher runs, so deliveries stay as the examples left them.
  */
 async function startDocServer(): Promise<DocServer> {
   const store = createMemoryStore();
@@ -433,10 +479,13 @@ async function startDocServer(): Promise<DocServer> {
   const base = server.url;
   const urlFor = (payment: { id: string }) => `${base}/pay/${payment.id}`;
   await seedDemo(store, { urlFor, clock });
+  const relay = createRelay({ store, sinks: [createWebhookSink({ store, clock })], clock });
   const app = createPaylinkApp({
     links: createPaymentLinks({ store: gated, clock, urlFor }),
     idempotency: store,
     clock,
+    webhooks: createWebhookEndpoints({ store, allow: { loopback: true }, resolveHost, clock }),
+    events: store,
     docsBaseUrl: base,
     title: "Paylink demo API",
     onError: () => undefined,
@@ -460,7 +509,47 @@ async function startDocServer(): Promise<DocServer> {
     advance(ms) {
       offsetMs += ms;
     },
-    close: () => server.close(),
+    async relay() {
+      const runs = await relay.runOnce();
+      const stuck = runs.filter((run) => run.outcome !== "caught_up");
+      if (stuck.length > 0) throw new Error(`the relay did not catch up: ${JSON.stringify(stuck)}`);
+    },
+    async exhaustDueDeliveries() {
+      const owner = "http-docs-test";
+      const now = clock.now();
+      const due = await store.leaseDueDeliveries(
+        owner,
+        now.toISOString(),
+        new Date(now.getTime() + 60_000).toISOString(),
+        100,
+      );
+      // What the dispatcher writes when the attempt after its schedule's last pause fails too: the
+      // endpoint's run of failures (begun now if none was) and the delivery, dead.
+      for (const delivery of due) {
+        const at = clock.now().toISOString();
+        const scope = { accountId: delivery.accountId, livemode: delivery.livemode };
+        const endpoint = await store.getEndpoint(scope, delivery.endpointId);
+        if (endpoint === undefined) throw new Error(`no endpoint for ${delivery.id}`);
+        if (endpoint.failingSince === null) {
+          const { status, disabledReason } = endpoint;
+          await store.updateEndpoint(scope, endpoint.id, { status, disabledReason, failingSince: at });
+        }
+        const recorded = await store.recordAttempt(delivery.id, owner, {
+          status: "dead",
+          attempts: DEFAULT_RETRY_SCHEDULE_MS.length + 1,
+          lastStatusCode: 500,
+          lastError: "HTTP 500",
+          nextAttemptAt: null,
+          updatedAt: at,
+        });
+        if (!recorded) throw new Error(`the lease on ${delivery.id} was lost`);
+      }
+      return due.length;
+    },
+    async close() {
+      await relay.stop();
+      await server.close();
+    },
   };
 }
 
@@ -474,7 +563,7 @@ const localize = (text: string, base: string): string =>
 
 /** A request's text: {@link localize}d, and named placeholders replaced by the values they bound. */
 const substitute = (text: string, base: string, bindings: Bindings): string =>
-  localize(text, base).replace(/<((?:timestamp|id):[A-Za-z0-9_-]+)>/g, (whole, name: string) => {
+  localize(text, base).replace(NAMED_PLACEHOLDER, (whole, name: string) => {
     const value = bindings.get(name);
     if (value === undefined) throw new Error(`${whole} is used in a request before a response bound it`);
     return value;
@@ -536,7 +625,11 @@ describe(`${DOC_PATH}: every example exchange, replayed in order against a real 
       for (const directive of exchange.directives) {
         const later = /^clock \+(\d+)h$/.exec(directive);
         if (later) server.advance(Number(later[1]) * 3_600_000);
-        else if (directive === "in flight") {
+        else if (directive === "relay") await server.relay();
+        else if (directive === "dead") {
+          const died = await server.exhaustDueDeliveries();
+          if (died === 0) throw new Error(`${where}: "dead" found no due delivery to exhaust`);
+        } else if (directive === "in flight") {
           const held = server.hold();
           release = held.release;
           first = fetch(request.url, request.init);
@@ -570,6 +663,7 @@ describe(`${DOC_PATH}: every example exchange, replayed in order against a real 
         const problems = compareJson(expected, actual, bindings);
         expect(problems, `${where}\nactual body:\n${printJson(actual)}`).toEqual([]);
       }
+      expect(shownSecrets(exchange.body, text, bindings), `${context}\nshows a secret again`).toEqual([]);
     });
   }
 });
@@ -587,6 +681,13 @@ describe(`${DOC_PATH}: coverage`, () => {
       /^GET \/v1\/payment-links\/[^/]+$/,
       /^GET \/openapi\.json$/,
       /^GET \/docs$/,
+      /^POST \/webhook_endpoints$/,
+      /^GET \/webhook_endpoints$/,
+      /^GET \/webhook_endpoints\/[^/]+$/,
+      /^DELETE \/webhook_endpoints\/[^/]+$/,
+      /^GET \/webhook_endpoints\/[^/]+\/deliveries$/,
+      /^POST \/webhook_endpoints\/[^/]+\/deliveries\/[^/]+\/retry$/,
+      /^GET \/events$/,
     ];
     for (const route of routes)
       expect(
@@ -632,23 +733,78 @@ describe("the replay's matcher catches drift", () => {
     expect(substitute("<3 × x>", "http://h", bindings)).toBe("xxx");
   });
 
+  it("placeholders of webhook endpoints, deliveries, events and secrets: each only its own shape", () => {
+    const we = `we_${"W".repeat(16)}`;
+    const whd = `whd_${"D".repeat(16)}`;
+    const evt = `evt_${"E".repeat(24)}`;
+    const secret = `whsec_${"a+/B".repeat(8)}`;
+    expect(check('"<we_id>"', JSON.stringify(we))).toEqual([]);
+    expect(check('"<whd_id>"', JSON.stringify(whd))).toEqual([]);
+    expect(check('"<evt_id>"', JSON.stringify(evt))).toEqual([]);
+    expect(check('"<secret>"', JSON.stringify(secret))).toEqual([]);
+    // `<id>` keeps its meaning: a payment id, nothing else; and no kind takes another's ids.
+    expect(check('"<id>"', JSON.stringify(we))).toHaveLength(1);
+    expect(check('"<id>"', JSON.stringify(evt))).toHaveLength(1);
+    expect(check('"<we_id>"', JSON.stringify(whd))).toHaveLength(1);
+    expect(check('"<whd_id>"', JSON.stringify(`whd_${"D".repeat(15)}`))).toHaveLength(1);
+    expect(check('"<evt_id>"', JSON.stringify(`pay_${"E".repeat(24)}`))).toHaveLength(1);
+    expect(check('"<secret>"', JSON.stringify(`whsec_${"a".repeat(31)}`))).toHaveLength(1);
+    // Names bind per kind, and requests use them.
+    expect(
+      check('{"id":"<we_id:h>","endpointId":"<we_id:h>"}', JSON.stringify({ id: we, endpointId: we })),
+    ).toEqual([]);
+    expect(check('"<we_id:h>"', JSON.stringify(`we_${"X".repeat(16)}`))).toHaveLength(1);
+    expect(check('"<whd_id:d>"', JSON.stringify(whd))).toEqual([]);
+    expect(
+      substitute("POST /webhook_endpoints/<we_id:h>/deliveries/<whd_id:d>/retry", "http://h", bindings),
+    ).toBe(`POST /webhook_endpoints/${we}/deliveries/${whd}/retry`);
+  });
+
+  it("a bound secret shown again by a response that does not document it fails", () => {
+    const secrets: Bindings = new Map();
+    const secret = `whsec_${"s".repeat(32)}`;
+    const created = '{"data":{"secret":"<secret:s>"}}';
+    expect(compareJson(parseJson(created), parseJson(`{"data":{"secret":"${secret}"}}`), secrets)).toEqual(
+      [],
+    );
+    expect(shownSecrets(created, `{"data":{"secret":"${secret}"}}`, secrets)).toEqual([]);
+    expect(
+      shownSecrets('{"data":{"…":"…"}}', `{"data":{"id":"we_1","secret":"${secret}"}}`, secrets),
+    ).toEqual(["<secret:s>"]);
+    expect(shownSecrets(undefined, `<p>${secret}</p>`, secrets)).toEqual(["<secret:s>"]);
+    expect(shownSecrets('{"data":{"…":"…"}}', '{"data":{"id":"we_1"}}', secrets)).toEqual([]);
+  });
+
+  /** A value of each placeholder kind, as a server answering exactly as documented would send. */
+  const SAMPLE: Record<string, string> = {
+    timestamp: "2026-01-01T00:00:00.000Z",
+    id: `pay_${"A".repeat(24)}`,
+    evt_id: `evt_${"A".repeat(24)}`,
+    we_id: `we_${"A".repeat(16)}`,
+    whd_id: `whd_${"A".repeat(16)}`,
+    secret: `whsec_${"A".repeat(32)}`,
+  };
+
   it("a documented body that differs from the server's in one value fails", () => {
     const cancel = exchanges.find((e) => e.body !== undefined && e.status === 200);
-    expect(cancel).toBeDefined();
-    const documented = parseJson(cancel!.body!);
-    // What a server answering exactly as documented would send: placeholders filled with sample values.
-    const exact = parseJson(
-      cancel!.body!.replace(PLACEHOLDER, (_, kind: string) =>
-        kind === "id" ? `pay_${"A".repeat(24)}` : "2026-01-01T00:00:00.000Z",
-      ),
-    ) as { [key: string]: Json };
-    expect(compareJson(documented, exact, new Map())).toEqual([]);
-    expect(compareJson(documented, { ...exact, extra: "drift" }, new Map())).not.toEqual([]);
-    const data = exact.data as { [key: string]: Json };
-    const changed = { ...exact, data: { ...data, status: "drifted" } };
-    expect(compareJson(documented, changed, new Map())).toEqual([
-      `$.data.status: documented ${JSON.stringify(data.status)}, got "drifted"`,
-    ]);
+    const register = exchanges.find(
+      (e) => e.request.target === "/webhook_endpoints" && e.request.method === "POST" && e.status === 200,
+    );
+    for (const example of [cancel, register]) {
+      expect(example).toBeDefined();
+      const documented = parseJson(example!.body!);
+      // What a server answering exactly as documented would send: placeholders filled with sample values.
+      const exact = parseJson(example!.body!.replace(PLACEHOLDER, (_, kind: string) => SAMPLE[kind]!)) as {
+        [key: string]: Json;
+      };
+      expect(compareJson(documented, exact, new Map())).toEqual([]);
+      expect(compareJson(documented, { ...exact, extra: "drift" }, new Map())).not.toEqual([]);
+      const data = exact.data as { [key: string]: Json };
+      const changed = { ...exact, data: { ...data, status: "drifted" } };
+      expect(compareJson(documented, changed, new Map())).toEqual([
+        `$.data.status: documented ${JSON.stringify(data.status)}, got "drifted"`,
+      ]);
+    }
   });
 
   it("the curl parser reads method, URL, headers and body", () => {

@@ -3,7 +3,7 @@
  * endpoint and the retry of a dead one. Scopes are isolated as payments are (another account's or mode's
  * endpoint is 404), the secret is shown once, and every bad input is a 4xx that stores nothing.
  */
-import { createWebhookEndpoints, WEBHOOK_EVENT_TYPES } from "@paylink/webhooks";
+import { createWebhookEndpoints, DEFAULT_RETRY_SCHEDULE_MS, WEBHOOK_EVENT_TYPES } from "@paylink/webhooks";
 import { describe, expect, it } from "vitest";
 import {
   CreatedWebhookEndpointEnvelopeA,
@@ -426,7 +426,7 @@ describe("POST /webhook_endpoints/{id}/deliveries/{deliveryId}/retry", () => {
     };
     expect(listed.data.find((d) => d.id === dead.id)).toMatchObject({
       status: "dead",
-      attempts: 9,
+      attempts: DEFAULT_RETRY_SCHEDULE_MS.length + 1,
       lastStatusCode: 500,
       lastError: "HTTP 500",
       nextAttemptAt: null,
@@ -441,7 +441,7 @@ describe("POST /webhook_endpoints/{id}/deliveries/{deliveryId}/retry", () => {
       id: dead.id,
       endpointId: endpoint.id,
       status: "pending",
-      attempts: 9,
+      attempts: DEFAULT_RETRY_SCHEDULE_MS.length + 1,
       nextAttemptAt: s.clock.now().toISOString(),
     });
     expect((await s.store.getDelivery(SCOPE, dead.id))?.status).toBe("pending");
@@ -452,7 +452,7 @@ describe("POST /webhook_endpoints/{id}/deliveries/{deliveryId}/retry", () => {
       "parameter_invalid",
       "deliveryId",
     );
-    expect((await s.store.getDelivery(SCOPE, dead.id))?.attempts).toBe(9);
+    expect((await s.store.getDelivery(SCOPE, dead.id))?.attempts).toBe(DEFAULT_RETRY_SCHEDULE_MS.length + 1);
   });
 
   it("replays with the same Idempotency-Key instead of refusing the second retry", async () => {

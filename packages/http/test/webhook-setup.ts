@@ -8,7 +8,12 @@ import type { Scope } from "@paylink/core";
 import type { WebhookDelivery } from "@paylink/core/store";
 import type { PaylinkAppOptions } from "@paylink/http";
 import type { MemoryStoreOptions } from "@paylink/store-memory";
-import { type AllowedAddresses, createWebhookEndpoints, createWebhookSink } from "@paylink/webhooks";
+import {
+  type AllowedAddresses,
+  createWebhookEndpoints,
+  createWebhookSink,
+  DEFAULT_RETRY_SCHEDULE_MS,
+} from "@paylink/webhooks";
 import { type Setup, setup } from "./helpers.js";
 
 /** What each test hostname resolves to; a name not listed does not resolve. */
@@ -74,7 +79,7 @@ export async function killDueDeliveries(s: Setup): Promise<WebhookDelivery[]> {
   for (const delivery of leased) {
     await s.store.recordAttempt(delivery.id, owner, {
       status: "dead",
-      attempts: 9,
+      attempts: DEFAULT_RETRY_SCHEDULE_MS.length + 1,
       lastStatusCode: 500,
       lastError: "HTTP 500",
       nextAttemptAt: null,
