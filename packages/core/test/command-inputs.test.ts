@@ -1,5 +1,5 @@
 import { fc, test } from "@fast-check/vitest";
-import { PaymentSchema, ScopeSchema } from "@paylink/core";
+import { CreatePaymentInputSchema, MetadataSchema, PaymentSchema, ScopeSchema } from "@paylink/core";
 import { describe, expect } from "vitest";
 import { linkInput, SCOPE, setup } from "./helpers.js";
 
@@ -129,6 +129,28 @@ describe("create's input", () => {
     const { links } = setup();
     const created = await links.create(SCOPE, linkInput(NOW, { expiresAt: "2026-01-01T02:00:00+01:00" }));
     expect(created._unsafeUnwrap().expiresAt).toBe("2026-01-01T01:00:00.000Z");
+  });
+});
+
+describe("the schemas' own checks", () => {
+  test("report zod custom issues, as any refinement does, for callers of the schemas themselves", () => {
+    const codes = (result: { error?: { issues: Array<{ code: string }> } }) =>
+      result.error?.issues.map((issue) => issue.code);
+    const keys = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i]));
+    expect(codes(MetadataSchema.safeParse(keys))).toEqual(["custom"]);
+    expect(codes(MetadataSchema.safeParse({ "a\u0000": 1 }))).toEqual(["custom"]);
+    expect(codes(MetadataSchema.safeParse({ "\udc00": 1 }))).toEqual(["custom"]);
+    for (const overrides of [
+      { amountSubtotal: Number.MAX_SAFE_INTEGER, taxAmount: 1 },
+      { amountSubtotal: 0, taxAmount: 0 },
+      { expiresAt: null },
+      { kind: "charge" },
+    ]) {
+      expect(
+        codes(CreatePaymentInputSchema.safeParse(linkInput(NOW, overrides))),
+        JSON.stringify(overrides),
+      ).toEqual(["custom"]);
+    }
   });
 });
 

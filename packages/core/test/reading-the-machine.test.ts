@@ -15,6 +15,7 @@ import {
   stateValueOf,
   statusesOf,
   statusOfValue,
+  toDot,
 } from "@paylink/core";
 import { describe, expect, test } from "vitest";
 import { interpretStep } from "../src/decision.js";
@@ -160,6 +161,22 @@ describe("lifecycleEdges", () => {
           }
         }
       }
+    }
+  });
+});
+
+describe("toDot", () => {
+  test("writes one statement a line: a node for each status, an arrow for each edge", () => {
+    const lines = toDot()
+      .split("\n")
+      .map((line) => line.trimStart());
+    for (const kind of KINDS) {
+      for (const status of statusesOf(kind)) {
+        expect(lines.some((line) => line.startsWith(`${kind}_${status} [label=`))).toBe(true);
+      }
+    }
+    for (const { kind, from, to } of lifecycleEdges()) {
+      expect(lines.some((line) => line.startsWith(`${kind}_${from} -> ${kind}_${to} [label=`))).toBe(true);
     }
   });
 });
