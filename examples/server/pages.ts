@@ -11,6 +11,7 @@ import {
   type Status,
   toMajorUnits,
 } from "@paylink/core";
+import type { SinkLag } from "@paylink/relay";
 import { type Fragment, type Html, html, trusted } from "./html.js";
 
 /** The demo's test cards: the first succeeds, the second is declined. */
@@ -148,6 +149,7 @@ export function merchantPageBody(
   now: Date,
   message?: MerchantFlash,
   paging: MerchantPaging = NEWEST,
+  lag?: readonly SinkLag[],
 ): Html {
   const { cursor, older } = paging;
   // A cancel on an older page sends its cursor along, so the redirect comes back to that page.
@@ -186,6 +188,7 @@ export function merchantPageBody(
 <h1>Payments</h1>
 <p class="lead">The payments of the demo account, newest first, ${MERCHANT_PAGE_SIZE} a page${cursor === null ? "" : " (an older page)"}: ${payments.length} on this page, ${cancelable} can be canceled now. The Cancel button appears only where the lifecycle machine allows a cancel.</p>
 ${message === undefined ? "" : flash(message)}
+${lag === undefined ? "" : html`<p class="small" data-field="relay">Event delivery: ${lag.map((l, i) => html`${i > 0 ? " · " : ""}<span data-sink="${l.sink}">${l.sink} ${l.events === 0 ? "caught up" : `${l.events} behind (${l.seconds.toFixed(0)} s)`}</span>`)} — <a href="/merchant/events">events &amp; webhooks</a></p>`}
 <table>
 <thead><tr><th>ID</th><th>Kind</th><th>Status</th><th class="num">Amount</th><th>Description</th><th>Created</th><th>Action</th></tr></thead>
 <tbody>${rows.length === 0 ? html`<tr><td colspan="7" class="muted">${empty}</td></tr>` : rows}</tbody>

@@ -213,7 +213,7 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     authFailureLimit: DEMO_AUTH_FAILURE_LIMIT,
   });
 
-  const pages = createWebPages({ links, scope: DEMO_SCOPE, clock, hosts });
+  const pages = createWebPages({ links, scope: DEMO_SCOPE, clock, hosts, lag: () => delivery.relay.lag() });
 
   /**
    * The host check first (DNS rebinding: another `Host` gets 421 before anything is read or changed),

@@ -24,6 +24,7 @@ import {
   type Status,
   toMinorUnits,
 } from "@paylink/core";
+import type { SinkLag } from "@paylink/relay";
 import { lifecycleSvg } from "./diagram.js";
 import { type AllowedHosts, allowedHosts } from "./hosts.js";
 import { page } from "./html.js";
@@ -51,6 +52,8 @@ export interface WebPagesOptions {
   readonly onError?: (error: PaylinkError) => void;
   /** The hosts a form post's `Origin` may name. Default: loopback only (`allowedHosts()`). */
   readonly hosts?: AllowedHosts;
+  /** How far each relay sink is behind, shown on the merchant page (`relay.lag`). Default: not shown. */
+  readonly lag?: () => Promise<readonly SinkLag[]>;
 }
 
 const ID = /^[A-Za-z0-9_.:-]{1,255}$/;
@@ -220,9 +223,11 @@ export function createWebPages(
     }
     const shown = payments.slice(0, MERCHANT_PAGE_SIZE);
     const older = payments.length > MERCHANT_PAGE_SIZE ? shown.at(-1)!.id : null;
+    // The lag is a reading, not the page's purpose: a store that cannot answer it leaves the line out.
+    const lag = await options.lag?.().catch(() => undefined);
     return page({
       title: "Payments · Paylink demo",
-      body: merchantPageBody(shown, clock.now(), merchantFlash(query), { cursor, older }),
+      body: merchantPageBody(shown, clock.now(), merchantFlash(query), { cursor, older }, lag),
       section: "payments",
     });
   }

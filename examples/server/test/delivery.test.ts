@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseRetrySchedule } from "../delivery.js";
 import { INBOX_PATH } from "../receiver.js";
@@ -92,6 +94,9 @@ describe("the demo delivers events", { timeout: 30_000 }, () => {
     const lag = await demo.delivery.relay.lag();
     expect(lag.map((l) => l.sink)).toEqual(["webhooks"]);
     expect(lag.every((l) => l.events === 0)).toBe(true);
+    // The merchant page shows the same reading.
+    const home = await (await fetch(`${demo.url}/`)).text();
+    expect(home).toMatch(/<span data-sink="webhooks">webhooks caught up<\/span>/);
   });
 
   it("a receiver that fails is retried on PAYLINK_WEBHOOK_RETRIES_MS; the retry carries the same webhook-id", async () => {
@@ -142,5 +147,47 @@ describe("PAYLINK_WEBHOOK_RETRIES_MS", () => {
     expect(parseRetrySchedule("200, 400,800")).toEqual([200, 400, 800]);
     for (const bad of ["200,,400", "1e3", "-5", "0.5", "abc", Array(51).fill("1").join(",")])
       expect(() => parseRetrySchedule(bad), bad).toThrow(/PAYLINK_WEBHOOK_RETRIES_MS/);
+  });
+});
+
+const NATS_URL = process.env.PAYLINK_NATS_URL || undefined;
+if (NATS_URL === undefined && process.env.PAYLINK_REQUIRE_NATS === "1")
+  throw new Error("PAYLINK_REQUIRE_NATS=1 but PAYLINK_NATS_URL is not set: the demo's NATS test cannot run");
+
+describe.skipIf(NATS_URL === undefined)("the demo with PAYLINK_NATS_URL", { timeout: 30_000 }, () => {
+  it("publishes each event to JetStream (stream PAYLINK, subject paylink.<type>, Nats-Msg-Id = event id)", async () => {
+    const demo = await startDemoServer({
+      port: 0,
+      dbFile: join(dir, "nats.db"),
+      log: () => {},
+      natsUrl: NATS_URL!,
+      deliveryPollMs: 100,
+    });
+    const connection = await connect({ servers: NATS_URL! });
+    try {
+      expect(demo.banner.join("\n")).toContain("sinks: webhooks, nats");
+      expect(
+        (await fetch(`${demo.url}/payments/pay_demo_viewed/cancel`, { method: "POST", headers: KEY })).status,
+      ).toBe(200);
+      const events = data<Array<{ id: string; type: string; paymentId: string }>>(
+        await (await fetch(`${demo.url}/events?payment=pay_demo_viewed&limit=100`, { headers: KEY })).json(),
+      );
+      const canceled = events.find((e) => e.type === "payment_link.canceled");
+      expect(canceled).toBeDefined();
+      const manager = await jetstreamManager(connection);
+      const message = await until("the cancel on the PAYLINK stream", async () => {
+        const last = await manager.streams
+          .getMessage("PAYLINK", { last_by_subj: "paylink.payment_link.canceled" })
+          .catch(() => null);
+        return last?.header?.get("Nats-Msg-Id") === canceled!.id ? last : undefined;
+      });
+      expect(message.json<{ id: string; paymentId: string }>()).toMatchObject({
+        id: canceled!.id,
+        paymentId: "pay_demo_viewed",
+      });
+    } finally {
+      await connection.drain();
+      await demo.close();
+    }
   });
 });
