@@ -111,6 +111,31 @@ export function createRelay(options: RelayOptions): Relay {
 
   const leaseUntil = () => new Date(clock.now().getTime() + leaseMs).toISOString();
 
+  /**
+   * Waits for `delivering` while renewing this relay's lease on `name` every third of `leaseMs`, so a batch
+   * that takes longer than the lease (a slow broker, a receiver) is never handed by a second relay at the
+   * same time. Only a pause longer than the lease itself (the process frozen) can still let another relay
+   * take the sink over; then this relay's cursor cannot move (`advanceSink` answers `false`). A renewal in
+   * flight is awaited before returning, so none lands after `stop()` released the lease.
+   */
+  async function holdingLease(name: string, delivering: Promise<void>): Promise<void> {
+    let renewal: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(
+      () => {
+        renewal = store
+          .claimSink(name, owner, clock.now().toISOString(), leaseUntil())
+          .catch(() => undefined);
+      },
+      Math.max(1, Math.floor(leaseMs / 3)),
+    );
+    try {
+      await delivering;
+    } finally {
+      clearInterval(timer);
+      await renewal;
+    }
+  }
+
   /** Hands one sink everything waiting for it, batch by batch, while its lease holds. */
   async function drain(state: SinkState): Promise<SinkRun> {
     const name = state.sink.name;
@@ -121,7 +146,7 @@ export function createRelay(options: RelayOptions): Relay {
       const batch = await store.readEvents(position, batchSize);
       if (batch.length === 0) return { sink: name, delivered, outcome: "caught_up" };
       try {
-        await state.sink.deliver(batch);
+        await holdingLease(name, state.sink.deliver(batch));
       } catch (error) {
         state.failures++;
         state.notBefore =

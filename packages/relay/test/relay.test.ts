@@ -116,16 +116,48 @@ describe("the relay", () => {
     });
     const slowSink: Sink = { name: "s", deliver: () => stalled };
     const fast = recordingSink("s");
-    const slow = createRelay({ store, sinks: [slowSink], owner: "slow", clock, leaseMs: 1_000 });
+    const slow = createRelay({ store, sinks: [slowSink], owner: "slow", clock, leaseMs: 60_000 });
     const running = slow.runOnce();
     await new Promise((resolve) => setTimeout(resolve, 10));
-    clock.advance(1_000);
-    const other = createRelay({ store, sinks: [fast.sink], owner: "fast", clock, leaseMs: 1_000 });
+    // A pause longer than the lease (the process frozen: its renewal timer, every 20 s here, never ran).
+    clock.advance(60_000);
+    const other = createRelay({ store, sinks: [fast.sink], owner: "fast", clock, leaseMs: 60_000 });
     expect((await other.runOnce())[0]!.delivered).toBe(3);
     release();
     expect((await running)[0]!.outcome).toBe("leased_elsewhere");
     expect((await store.sinkPositions()).find((p) => p.sink === "s")).toMatchObject({
       owner: "fast",
+      position: 3,
+    });
+  });
+
+  it("renews its lease while a sink works on a batch: a batch slower than the lease is never handed by two relays at once", async () => {
+    const { store, links } = setup();
+    await write(links, 2);
+    let inFlight = 0;
+    let overlaps = 0;
+    const slowSink = (name: string): Sink => ({
+      name,
+      async deliver() {
+        inFlight++;
+        if (inFlight > 1) overlaps++;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        inFlight--;
+      },
+    });
+    const a = createRelay({ store, sinks: [slowSink("s")], owner: "a", leaseMs: 100 });
+    const b = createRelay({ store, sinks: [slowSink("s")], owner: "b", leaseMs: 100 });
+    const first = a.runOnce();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    // A's lease would have lapsed at 100 ms without renewal.
+    expect((await b.runOnce())[0]).toEqual({ sink: "s", delivered: 0, outcome: "leased_elsewhere" });
+    expect((await first)[0]).toEqual({ sink: "s", delivered: 3, outcome: "caught_up" });
+    expect(overlaps).toBe(0);
+    // Stopped, A releases at once, and no renewal in flight takes the lease back afterwards.
+    await a.stop();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect((await store.sinkPositions()).find((p) => p.sink === "s")).toMatchObject({
+      owner: null,
       position: 3,
     });
   });

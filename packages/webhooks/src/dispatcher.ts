@@ -32,6 +32,13 @@ export interface WebhookDispatcherOptions {
   readonly concurrency?: number;
   /** How often to look for due deliveries when not woken. Default 1 000 ms. */
   readonly pollMs?: number;
+  /**
+   * How long a delivery stays leased to this dispatcher for one attempt; after a dispatcher dies
+   * mid-attempt, its delivery (and so its endpoint, one delivery at a time) waits this long before another
+   * dispatcher tries it. Must exceed `timeoutMs`, with room to record the attempt. Default
+   * `timeoutMs + 30 000` ms.
+   */
+  readonly leaseMs?: number;
   /** This dispatcher's name in delivery leases. Default: random. */
   readonly owner?: string;
   readonly clock?: Clock;
@@ -73,7 +80,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   const owner = options.owner ?? `dispatch_${randomBytes(9).toString("base64url")}`;
   const clock = options.clock ?? { now: () => new Date() };
   // A lease outlives the attempt (its timeout) with room to record it.
-  const leaseMs = timeoutMs + 30_000;
+  const leaseMs = options.leaseMs ?? timeoutMs + 30_000;
+  if (!(leaseMs > timeoutMs))
+    throw new TypeError(`createWebhookDispatcher: leaseMs (${leaseMs}) must exceed timeoutMs (${timeoutMs})`);
 
   async function attempt(delivery: WebhookDelivery, endpoint: WebhookEndpoint): Promise<void> {
     const sentAt = clock.now();

@@ -312,4 +312,11 @@ describe("webhooks", () => {
     expect((await endpoints.delete(scope, endpoint.id))._unsafeUnwrap().id).toBe(endpoint.id);
     expect((await endpoints.get(scope, endpoint.id))._unsafeUnwrapErr().code).toBe("not_found");
   });
+  it("refuses a delivery lease that does not outlast the attempt's timeout", () => {
+    const { hooks } = setup();
+    expect(() => createWebhookDispatcher({ store: hooks, timeoutMs: 1000, leaseMs: 1000 })).toThrow(
+      /leaseMs \(1000\) must exceed timeoutMs \(1000\)/,
+    );
+    expect(() => createWebhookDispatcher({ store: hooks, timeoutMs: 1000, leaseMs: 1001 })).not.toThrow();
+  });
 });
