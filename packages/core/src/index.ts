@@ -31,6 +31,18 @@ export {
   type ValidationIssue,
 } from "./errors.js";
 export { type DomainEvent, type DomainEventType, eventPrefix } from "./events.js";
+export {
+  type CreateLinkResult,
+  PAYLINK_ID_METADATA_KEY,
+  type PaymentGateway,
+  type ProviderPaymentEvent,
+  type RefundRequest,
+  type RefundResult,
+  type Refused,
+  type RetryLater,
+  type StopResult,
+  type WebhookParseResult,
+} from "./gateway.js";
 export { type Clock, type IdGenerator, randomIds, systemClock } from "./ids.js";
 export { createLifecycleActor } from "./inspect.js";
 export {
