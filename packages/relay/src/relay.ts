@@ -78,6 +78,13 @@ interface SinkState {
   failures: number;
   /** No attempt before this time (ms): the sink is backing off. */
   notBefore: number;
+  /**
+   * Until when (ms, on the relay's clock) this relay's lease on the sink is known to run, and the
+   * sink's position under it: while the lease has a third of its time left, a run reads on from here
+   * without claiming again, so an idle poll or a wake writes nothing to the store. 0: not known to hold it.
+   */
+  heldUntil: number;
+  position: number;
 }
 
 /**
@@ -107,24 +114,34 @@ export function createRelay(options: RelayOptions): Relay {
     names.add(sink.name);
   }
 
-  const states: SinkState[] = options.sinks.map((sink) => ({ sink, failures: 0, notBefore: 0 }));
+  const states: SinkState[] = options.sinks.map((sink) => ({
+    sink,
+    failures: 0,
+    notBefore: 0,
+    heldUntil: 0,
+    position: 0,
+  }));
 
   const leaseUntil = () => new Date(clock.now().getTime() + leaseMs).toISOString();
 
   /**
-   * Waits for `delivering` while renewing this relay's lease on `name` every third of `leaseMs`, so a batch
+   * Waits for `delivering` while renewing this relay's lease on the sink every third of `leaseMs`, so a batch
    * that takes longer than the lease (a slow broker, a receiver) is never handed by a second relay at the
    * same time. Only a pause longer than the lease itself (the process frozen) can still let another relay
    * take the sink over; then this relay's cursor cannot move (`advanceSink` answers `false`). A renewal in
    * flight is awaited before returning, so none lands after `stop()` released the lease.
    */
-  async function holdingLease(name: string, delivering: Promise<void>): Promise<void> {
+  async function holdingLease(state: SinkState, delivering: Promise<void>): Promise<void> {
     let renewal: Promise<unknown> = Promise.resolve();
     const timer = setInterval(
       () => {
-        renewal = store
-          .claimSink(name, owner, clock.now().toISOString(), leaseUntil())
-          .catch(() => undefined);
+        const until = leaseUntil();
+        renewal = store.claimSink(state.sink.name, owner, clock.now().toISOString(), until).then(
+          (position) => {
+            state.heldUntil = position === undefined ? 0 : Date.parse(until);
+          },
+          () => undefined,
+        );
       },
       Math.max(1, Math.floor(leaseMs / 3)),
     );
@@ -139,14 +156,23 @@ export function createRelay(options: RelayOptions): Relay {
   /** Hands one sink everything waiting for it, batch by batch, while its lease holds. */
   async function drain(state: SinkState): Promise<SinkRun> {
     const name = state.sink.name;
-    let position = await store.claimSink(name, owner, clock.now().toISOString(), leaseUntil());
-    if (position === undefined) return { sink: name, delivered: 0, outcome: "leased_elsewhere" };
+    let position: number | undefined = state.position;
+    if (state.heldUntil - leaseMs / 3 <= clock.now().getTime()) {
+      const until = leaseUntil();
+      position = await store.claimSink(name, owner, clock.now().toISOString(), until);
+      if (position === undefined) {
+        state.heldUntil = 0;
+        return { sink: name, delivered: 0, outcome: "leased_elsewhere" };
+      }
+      state.heldUntil = Date.parse(until);
+      state.position = position;
+    }
     let delivered = 0;
     for (;;) {
       const batch = await store.readEvents(position, batchSize);
       if (batch.length === 0) return { sink: name, delivered, outcome: "caught_up" };
       try {
-        await holdingLease(name, state.sink.deliver(batch));
+        await holdingLease(state, state.sink.deliver(batch));
       } catch (error) {
         state.failures++;
         state.notBefore =
@@ -157,10 +183,14 @@ export function createRelay(options: RelayOptions): Relay {
       state.failures = 0;
       state.notBefore = 0;
       const last = batch[batch.length - 1]!.sequence;
-      if (!(await store.advanceSink(name, owner, last, leaseUntil()))) {
+      const until = leaseUntil();
+      if (!(await store.advanceSink(name, owner, last, until))) {
         // Another relay took the lease over: it hands this batch again, which at least once allows.
+        state.heldUntil = 0;
         return { sink: name, delivered: delivered + batch.length, outcome: "leased_elsewhere" };
       }
+      state.heldUntil = Date.parse(until);
+      state.position = last;
       position = last;
       delivered += batch.length;
     }
@@ -185,7 +215,10 @@ export function createRelay(options: RelayOptions): Relay {
     async stop() {
       await Promise.all(loops.map((loop) => loop.stop()));
       await Promise.all(
-        states.map((state) => store.releaseSink(state.sink.name, owner).catch(() => undefined)),
+        states.map((state) => {
+          state.heldUntil = 0;
+          return store.releaseSink(state.sink.name, owner).catch(() => undefined);
+        }),
       );
     },
     async runOnce() {

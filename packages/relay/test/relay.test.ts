@@ -162,6 +162,34 @@ describe("the relay", () => {
     });
   });
 
+  it("holding its lease, it writes nothing to the store on an idle poll or a wake; it claims again as the lease runs out", async () => {
+    const { store, links } = setup();
+    await write(links, 1);
+    let claims = 0;
+    const counted = new Proxy(store, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver);
+        if (property !== "claimSink") return value;
+        return (...args: Parameters<typeof store.claimSink>) => {
+          claims++;
+          return store.claimSink(...args);
+        };
+      },
+    });
+    const clock = fakeClock(START);
+    const sink = recordingSink("idle");
+    const relay = createRelay({ store: counted, sinks: [sink.sink], owner: "r", clock, leaseMs: 9_000 });
+    expect((await relay.runOnce())[0]!.delivered).toBe(2);
+    for (let i = 0; i < 5; i++) await relay.runOnce();
+    expect(claims).toBe(1);
+    // Two thirds of the lease gone: the next run renews it first.
+    clock.advance(6_000);
+    await write(links, 1);
+    expect((await relay.runOnce())[0]!.delivered).toBe(2);
+    expect(claims).toBe(2);
+    expect(ids(sink.received)).toEqual(ids(await store.readEvents(0, 100)));
+  });
+
   it("started, it delivers right after a commit in this process (no poll wait), and reports its lag", async () => {
     const { store, clock } = setup();
     const sink = recordingSink("live");
