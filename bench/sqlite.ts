@@ -22,11 +22,13 @@ import { type BenchModuleResult, type BenchRow, compare, rowFromRounds } from ".
 /** The few better-sqlite3 calls the baseline makes. */
 interface RawStatement {
   run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): unknown;
 }
 interface RawDatabase {
   pragma(source: string): unknown;
   exec(source: string): void;
   prepare(source: string): RawStatement;
+  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void;
   close(): void;
 }
 
