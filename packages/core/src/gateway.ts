@@ -62,11 +62,17 @@ export type CreateLinkResult =
 
 /** What {@link PaymentGateway.stopLink} answers. */
 export type StopResult =
-  /** The object was payable and no longer is. */
+  /**
+   * The object was payable and no longer is: no payment on it succeeds after this answer (a payment
+   * already under way when the stop came is `already_paid`).
+   */
   | { readonly outcome: "stopped" }
   /** The object was already unpayable (stopped before, or expired) and was not paid. */
   | { readonly outcome: "already_stopped" }
-  /** The customer paid before the stop: `paymentReference` is the provider's payment, to refund. */
+  /**
+   * The customer paid before the stop: `paymentReference` is the provider's payment, to refund, the same
+   * reference the payment's webhook reports (refund idempotency keys are derived from it).
+   */
   | {
       readonly outcome: "already_paid";
       readonly paymentReference: string;
@@ -74,7 +80,12 @@ export type StopResult =
       readonly amount?: number;
       readonly currency?: string;
     }
-  | RetryLater;
+  | RetryLater
+  /**
+   * The provider will never stop this object for these credentials (unknown to the account, a revoked
+   * key): the stop cannot be confirmed, and someone must look. Not retried.
+   */
+  | Refused;
 
 /** A refund to make. */
 export interface RefundRequest {

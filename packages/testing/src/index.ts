@@ -1,6 +1,6 @@
 /**
  * `@paylink/testing` — fast-check arbitraries for payments and commands, a model of the lifecycle, and
- * the store conformance suites (the payment store, and the delivery ports).
+ * the conformance suites (the payment store, the delivery ports, and payment gateways).
  * @packageDocumentation
  */
 export {
@@ -28,5 +28,14 @@ export {
   type TestFunction,
 } from "./conformance.js";
 export { type DeliveryConformanceOptions, deliveryStoreConformance } from "./delivery-conformance.js";
+export {
+  type ForgeryKind,
+  type GatewayCapabilities,
+  type GatewayConformanceOptions,
+  type GatewayHarness,
+  gatewayConformance,
+  type OutageKind,
+  type ProviderWebhook,
+} from "./gateway-conformance.js";
 export { type ModelAnswer, type ModelPayment, modelStep } from "./model.js";
 export { type ReachedPayment, type ReachWorld, reach, reachPayment, send } from "./reach.js";
