@@ -292,46 +292,34 @@ describe("main.ts", () => {
   }, 60_000);
 
   it("refuses to start when PAYLINK_ALLOWED_HOSTS holds something that is not a hostname", async () => {
-    const failed = await run(join(root, "node_modules/.bin/tsx"), ["examples/server/main.ts"], {
-      cwd: root,
-      env: {
-        ...process.env,
-        ...SQLITE_ONLY,
-        PORT: "0",
-        PAYLINK_DB: tempDb(),
-        PAYLINK_ALLOWED_HOSTS: "ok.example, http://x:1",
-      },
-      // Were the value accepted, the server would run on: stop it rather than hang the test.
-      timeout: 20_000,
-    }).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
-    );
+    const failed = await mainRefusesToStart({ PAYLINK_ALLOWED_HOSTS: "ok.example, http://x:1" });
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toContain('PAYLINK_ALLOWED_HOSTS: "http://x:1" is not a hostname');
   }, 30_000);
 
   it("refuses to start when PAYLINK_WEBHOOK_RETRIES_MS is not a list of milliseconds", async () => {
-    const failed = await run(join(root, "node_modules/.bin/tsx"), ["examples/server/main.ts"], {
-      cwd: root,
-      env: {
-        ...process.env,
-        ...SQLITE_ONLY,
-        PORT: "0",
-        PAYLINK_DB: tempDb(),
-        PAYLINK_WEBHOOK_RETRIES_MS: "5s,10s",
-      },
-      timeout: 20_000,
-    }).then(
-      () => undefined,
-      (error: { code: number; stderr: string }) => error,
-    );
+    const failed = await mainRefusesToStart({ PAYLINK_WEBHOOK_RETRIES_MS: "5s,10s" });
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toContain(
       "PAYLINK_WEBHOOK_RETRIES_MS must be up to 50 comma-separated whole milliseconds",
     );
   }, 30_000);
 });
+
+/**
+ * Runs `main.ts` with `env` on a new SQLite file and answers how it failed (`undefined` if it exited 0).
+ * Were the value accepted, the server would run on: the timeout stops it rather than hang the test.
+ */
+function mainRefusesToStart(env: Record<string, string>) {
+  return run(join(root, "node_modules/.bin/tsx"), ["examples/server/main.ts"], {
+    cwd: root,
+    env: { ...process.env, ...SQLITE_ONLY, PORT: "0", PAYLINK_DB: tempDb(), ...env },
+    timeout: 20_000,
+  }).then(
+    () => undefined,
+    (error: { code: number; stderr: string }) => error,
+  );
+}
 
 /** The status of `GET /` sent to 127.0.0.1:`port` with this `Host` (fetch would set its own). */
 function statusWithHost(port: number, host: string): Promise<number> {

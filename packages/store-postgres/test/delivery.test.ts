@@ -5,7 +5,7 @@
  */
 import { createPaymentLinks, type Scope } from "@paylink/core";
 import type { WebhookDelivery, WebhookEndpoint } from "@paylink/core/store";
-import { deliveryStoreConformance } from "@paylink/testing";
+import { deliveryStoreConformance, sampleDelivery, sampleEndpoint } from "@paylink/testing";
 import pg from "pg";
 import { afterAll, expect, onTestFinished, test } from "vitest";
 import { eventFeedStatements } from "../src/event-feed.js";
@@ -35,41 +35,32 @@ async function fresh(): Promise<{ store: PostgresStore; pool: pg.Pool; schema: s
 }
 
 let counter = 0;
-const endpoint = (overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint => ({
-  id: `we_${++counter}`,
-  accountId: scope.accountId,
-  livemode: scope.livemode,
-  url: "https://example.com/hook",
-  secret: "whsec_c2VjcmV0",
-  events: null,
-  status: "enabled",
-  disabledReason: null,
-  failingSince: null,
-  createdAt: T0,
-  ...overrides,
-});
+const endpoint = (overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint =>
+  sampleEndpoint(
+    {
+      id: `we_${++counter}`,
+      url: "https://example.com/hook",
+      secret: "whsec_c2VjcmV0",
+      createdAt: T0,
+      ...overrides,
+    },
+    scope,
+  );
 const delivery = (
   endpointId: string,
   sequence: number,
   overrides: Partial<WebhookDelivery> = {},
-): WebhookDelivery => ({
-  id: `whd_${endpointId}_${sequence}`,
-  endpointId,
-  accountId: scope.accountId,
-  livemode: scope.livemode,
-  eventId: `evt_${sequence}`,
-  eventType: "payment_link.canceled",
-  sequence,
-  payload: `{"id":"evt_${sequence}"}`,
-  status: "pending",
-  attempts: 0,
-  lastStatusCode: null,
-  lastError: null,
-  nextAttemptAt: T0,
-  createdAt: T0,
-  updatedAt: T0,
-  ...overrides,
-});
+): WebhookDelivery =>
+  sampleDelivery(endpoint({ id: endpointId }), sequence, {
+    id: `whd_${endpointId}_${sequence}`,
+    eventId: `evt_${sequence}`,
+    eventType: "payment_link.canceled",
+    payload: `{"id":"evt_${sequence}"}`,
+    nextAttemptAt: T0,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  });
 const succeeded = (attempts = 1) => ({
   status: "succeeded" as const,
   attempts,

@@ -6,7 +6,7 @@
  */
 import { createPaymentLinks, type Scope } from "@paylink/core";
 import type { WebhookDelivery, WebhookEndpoint } from "@paylink/core/store";
-import { deliveryStoreConformance, sampleLinkInput } from "@paylink/testing";
+import { deliveryStoreConformance, sampleDelivery, sampleEndpoint, sampleLinkInput } from "@paylink/testing";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { createSqliteStore, type SqliteStore, SqliteStoreError } from "../src/index.js";
 import { LATEST_VERSION, MIGRATIONS, MIGRATIONS_TABLE } from "../src/migrations.js";
@@ -42,39 +42,23 @@ const T3 = "2030-01-01T00:02:00.000Z";
 let n = 0;
 function endpoint(at: Scope, overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint {
   n++;
-  return {
-    id: `we_${String(n).padStart(4, "0")}`,
-    accountId: at.accountId,
-    livemode: at.livemode,
-    url: `https://example.com/hooks/${n}`,
-    secret: `whsec_${n}`,
-    events: null,
-    status: "enabled",
-    disabledReason: null,
-    failingSince: null,
-    createdAt: T0,
-    ...overrides,
-  };
+  const id = `we_${String(n).padStart(4, "0")}`;
+  return sampleEndpoint(
+    { id, url: `https://example.com/hooks/${n}`, secret: `whsec_${n}`, createdAt: T0, ...overrides },
+    at,
+  );
 }
 function delivery(to: WebhookEndpoint, sequence: number, overrides: Partial<WebhookDelivery> = {}) {
-  return {
+  return sampleDelivery(to, sequence, {
     id: `whd_${to.id}_${sequence}`,
-    endpointId: to.id,
-    accountId: to.accountId,
-    livemode: to.livemode,
     eventId: `evt_${sequence}`,
     eventType: "payment_link.canceled",
-    sequence,
     payload: JSON.stringify({ id: `evt_${sequence}` }),
-    status: "pending",
-    attempts: 0,
-    lastStatusCode: null,
-    lastError: null,
     nextAttemptAt: T0,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,
-  } satisfies WebhookDelivery;
+  });
 }
 const outcome = (status: WebhookDelivery["status"], nextAttemptAt: string | null = null) => ({
   status,

@@ -57,3 +57,5 @@ export function deliveryStoreConformance<S extends PaymentStore & DeliveryStore>
   webhookStoreTests(suite);
   eventFeedTests(suite);
 }
+
+export { sampleDelivery, sampleEndpoint } from "./conformance/delivery-kit.js";

@@ -27,7 +27,12 @@ export {
   storeConformance,
   type TestFunction,
 } from "./conformance.js";
-export { type DeliveryConformanceOptions, deliveryStoreConformance } from "./delivery-conformance.js";
+export {
+  type DeliveryConformanceOptions,
+  deliveryStoreConformance,
+  sampleDelivery,
+  sampleEndpoint,
+} from "./delivery-conformance.js";
 export {
   type ForgeryKind,
   type GatewayCapabilities,
