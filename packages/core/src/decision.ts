@@ -137,8 +137,7 @@ export function isTerminal(kind: Kind, status: Status): boolean {
  */
 export function expirableStatuses(kind: Kind = "link"): readonly Status[] {
   return statusesOf(kind).filter((status) => {
-    const decision = decide(kind, status, "EXPIRE", true);
-    return decision?.changes === true && decision.status !== status;
+    return decide(kind, status, "EXPIRE", true)!.status !== status;
   });
 }
 
@@ -161,10 +160,11 @@ export function can(
   event: LifecycleEventType,
   now: Date | number,
 ): boolean {
-  const due = isDue(payment, typeof now === "number" ? now : now.getTime());
+  const due = isDue(payment, Number(now));
   const expiry = decide(payment.kind, payment.status, "EXPIRE", due);
   if (expiry === undefined) return false;
   if (event === "EXPIRE") return expiry.changes;
-  const decision = decide(payment.kind, expiry.changes ? expiry.status : payment.status, event, due);
-  return decision !== undefined && decision.reject === null && decision.changes;
+  // Defined: `expiry` is, so the kind has this status and every status EXPIRE leads to. A rejection
+  // does not change anything.
+  return decide(payment.kind, expiry.changes ? expiry.status : payment.status, event, due)!.changes;
 }

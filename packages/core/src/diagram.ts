@@ -37,7 +37,7 @@ export function lifecycleEdges(): LifecycleEdge[] {
               [notDue, "not due"],
               [due, "due"],
             ] as const)) {
-          if (!decision.changes || (decision.status === from && decision.emits.length === 0)) continue;
+          if (!decision.changes) continue;
           edges.push({ kind, from, to: decision.status, event, when, emits: decision.emits });
         }
       }
@@ -82,8 +82,8 @@ const TERMINAL_FILL: Partial<Record<Status, string>> = {
 function edgeStyle(edge: LifecycleEdge): string {
   if (edge.from === edge.to) return ', style=dotted, color="#7f8c8d", fontcolor="#7f8c8d"';
   if (edge.event === "CANCEL") return ', color="#c0392b", fontcolor="#c0392b", penwidth=1.6';
-  if (edge.event === "EXPIRE" || edge.to === "expired")
-    return ', style=dashed, color="#7f8c8d", fontcolor="#566573"';
+  // Every EXPIRE edge lands in `expired`, and so does a failed payment past expiry.
+  if (edge.to === "expired") return ', style=dashed, color="#7f8c8d", fontcolor="#566573"';
   return "";
 }
 

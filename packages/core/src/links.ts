@@ -257,7 +257,8 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
             if (outcome.status === "rejected") return err(errors.storeUnavailable(outcome.reason));
             const result = outcome.value;
             if (result.isErr() && result.error.code !== "not_found") return err(result.error);
-            if (result.isOk() && result.value.changed && result.value.payment.status === "expired") expired++;
+            // A read changes a payment only by applying its due expiry.
+            if (result.isOk() && result.value.changed) expired++;
           }
         }
         return ok(expired);

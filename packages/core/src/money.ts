@@ -57,8 +57,9 @@ export function toMajorUnits(minor: number, currency: string): string | undefine
 export function toMinorUnits(major: string | number, currency: string): number | undefined {
   const exponent = table.get(currency);
   if (exponent === undefined) return undefined;
-  // Numbers go through their shortest round-trip string (1.1 → "1.1"), never through multiplication.
-  const text = typeof major === "number" ? (Number.isFinite(major) ? String(major) : "") : major;
+  // Numbers go through their shortest round-trip string (1.1 → "1.1"), never through multiplication;
+  // "NaN", "Infinity" and exponent forms ("1e+21") fail the pattern below.
+  const text = String(major);
   const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
   if (!match) return undefined;
   const [, sign, whole, fraction = ""] = match;

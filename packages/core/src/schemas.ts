@@ -68,7 +68,8 @@ export const MetadataSchema = z
       // Checked in one schema rather than a pipe, so the union reports the text's own issue
       // ("must be well-formed Unicode …") instead of a bare "Invalid input".
       storableText(z.string().max(500)),
-      z.number().refine(Number.isFinite, "must be finite"),
+      // zod 4's number refuses NaN and ±Infinity itself.
+      z.number(),
       z.boolean(),
       z.null(),
     ]),
@@ -138,6 +139,7 @@ export const CreatePaymentInputSchema = z
     currency: CurrencySchema,
     description: TextSchema.pipe(z.string().max(1000)).nullable().default(null),
     metadata: MetadataSchema.default({}),
+    // zod 4's date refuses an invalid Date itself.
     expiresAt: z.union([z.date(), isoDate]).nullable().optional(),
   })
   .superRefine((input, ctx) => {
@@ -162,9 +164,6 @@ export const CreatePaymentInputSchema = z
     }
     if (input.kind === "charge" && hasExpiry) {
       ctx.addIssue({ code: "custom", path: ["expiresAt"], message: "charges do not expire" });
-    }
-    if (input.expiresAt instanceof Date && Number.isNaN(input.expiresAt.getTime())) {
-      ctx.addIssue({ code: "custom", path: ["expiresAt"], message: "must be a valid date" });
     }
   });
 export type CreatePaymentInput = z.input<typeof CreatePaymentInputSchema>;

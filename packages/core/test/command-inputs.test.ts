@@ -125,6 +125,20 @@ describe("create's input", () => {
     expect(soon._unsafeUnwrap().expiresAt).toBe("2026-01-01T00:00:00.001Z");
   });
 
+  test("an expiry that is an invalid Date is refused, naming expiresAt", async () => {
+    expect(await refused({ expiresAt: new Date(Number.NaN) })).toEqual([
+      { path: "expiresAt", message: expect.any(String) },
+    ]);
+  });
+
+  test("metadata numbers are finite", async () => {
+    for (const value of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(await refused({ metadata: { n: value } })).toEqual([
+        { path: "metadata.n", message: expect.any(String) },
+      ]);
+    }
+  });
+
   test("an expiry with a UTC offset is accepted and stored in UTC", async () => {
     const { links } = setup();
     const created = await links.create(SCOPE, linkInput(NOW, { expiresAt: "2026-01-01T02:00:00+01:00" }));

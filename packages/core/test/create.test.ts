@@ -130,6 +130,22 @@ describe("failures are values", () => {
     },
   );
 
+  test("options that throw when read give store_unavailable, never a throw", async () => {
+    const { links, clock } = setup();
+    const id = (await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap().id;
+    const hostile = {
+      get idempotency(): never {
+        throw new Error("getter");
+      },
+    };
+    const results = [
+      await links.create(SCOPE, linkInput(clock.now()), hostile),
+      await links.cancel(SCOPE, id, hostile),
+    ];
+    for (const result of results) expect(result._unsafeUnwrapErr().code).toBe("store_unavailable");
+    expect((await links.get(SCOPE, id))._unsafeUnwrap().status, "nothing was written").toBe("pending");
+  });
+
   test("a swap that always loses ends in conflict after the bounded retries", async () => {
     const clock = fakeClock();
     const store = createMemoryStore();

@@ -110,6 +110,13 @@ describe("createLifecycleActor", () => {
     expect(inspected.getSnapshot().value).toEqual({ charge: "failed" });
   });
 
+  test("its context holds the expiry in epoch milliseconds, and null for a payment that never expires", () => {
+    const link = createLifecycleActor({ kind: "link", status: "viewed", expiresAt });
+    expect(link.getSnapshot().context).toEqual({ kind: "link", expiresAt: Date.parse(expiresAt) });
+    const charge = createLifecycleActor({ kind: "charge", status: "pending", expiresAt: null });
+    expect(charge.getSnapshot().context).toEqual({ kind: "charge", expiresAt: null });
+  });
+
   test("knows the link's expiry: EXPIRE moves it only once expiresAt has come", () => {
     const actor = createLifecycleActor({ kind: "link", status: "viewed", expiresAt });
     actor.send({ type: "EXPIRE", now: Date.parse(expiresAt) - 1 });
