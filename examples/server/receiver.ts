@@ -56,10 +56,24 @@ export interface Receiver {
 const reply = (status: number, text: string) =>
   new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 
+/** The body as text, read chunk by chunk and given up past the limit (a body without a length too). */
 async function readLimited(request: Request): Promise<string | undefined> {
   if (Number(request.headers.get("content-length") ?? "0") > INBOX_LIMIT_BYTES) return undefined;
-  const body = await request.arrayBuffer();
-  return body.byteLength > INBOX_LIMIT_BYTES ? undefined : new TextDecoder().decode(body);
+  if (request.body === null) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > INBOX_LIMIT_BYTES) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Creates the demo's receiver. Its memory is the process's: a restart empties the page. */
@@ -96,8 +110,13 @@ export function createReceiver(options: ReceiverOptions): Receiver {
             ? "the signature does not verify with any endpoint's secret"
             : null;
       const status = verifiedBy === null ? 400 : receiver.answer;
-      const arrival = (arrivals.get(webhookId) ?? 0) + 1;
-      arrivals.set(webhookId, arrival);
+      // Counted for verified deliveries only, and for as many ids as the page keeps rows.
+      const arrival = verifiedBy === null ? 1 : (arrivals.get(webhookId) ?? 0) + 1;
+      if (verifiedBy !== null) {
+        arrivals.delete(webhookId);
+        arrivals.set(webhookId, arrival);
+        if (arrivals.size > RECEIVED_KEPT) arrivals.delete(arrivals.keys().next().value!);
+      }
       kept.unshift({
         at: options.clock.now().toISOString(),
         webhookId,

@@ -61,15 +61,19 @@ export async function openStore(dbFile: string, pgUrl?: string): Promise<DemoSto
     }
     const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
       const client = await pool.connect();
+      // A client whose unlock failed may still hold the session lock: it is destroyed, not pooled.
+      let broken: Error | undefined;
       try {
         await client.query("SELECT pg_advisory_lock($1)", [SEED_LOCK]);
         try {
           return await work();
         } finally {
-          await client.query("SELECT pg_advisory_unlock($1)", [SEED_LOCK]);
+          await client.query("SELECT pg_advisory_unlock($1)", [SEED_LOCK]).catch((error: Error) => {
+            broken = error;
+          });
         }
       } finally {
-        client.release();
+        client.release(broken);
       }
     };
     return Object.assign(store, { close: () => pool.end(), exclusive });

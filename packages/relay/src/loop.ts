@@ -18,6 +18,11 @@ export interface Loop {
   wake(): void;
   /** Resolves once no run is in flight. */
   idle(): Promise<void>;
+  /**
+   * Runs `work` as one of the loop's runs: after the run in flight, and with no other starting until it
+   * ends (a wake meanwhile runs once more after it; `stop()` waits for it). Answers what `work` answers.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -73,6 +78,20 @@ export function createLoop(work: () => Promise<unknown>, options: LoopOptions): 
     wake,
     async idle() {
       await running;
+    },
+    async exclusive<T>(run: () => Promise<T>): Promise<T> {
+      while (running !== null) await running;
+      const result = run();
+      running = result
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => {
+          running = null;
+          if (again) wake();
+        });
+      return result;
     },
   };
 }

@@ -80,7 +80,7 @@ interface SinkState {
   notBefore: number;
   /**
    * Until when (ms, on the relay's clock) this relay's lease on the sink is known to run, and the
-   * sink's position under it: while the lease has a third of its time left, a run reads on from here
+   * sink's position under it: while the lease has two thirds of its time left, a run reads on from here
    * without claiming again, so an idle poll or a wake writes nothing to the store. 0: not known to hold it.
    */
   heldUntil: number;
@@ -133,12 +133,14 @@ export function createRelay(options: RelayOptions): Relay {
    */
   async function holdingLease(state: SinkState, delivering: Promise<void>): Promise<void> {
     let renewal: Promise<unknown> = Promise.resolve();
+    // `advanceSink` to the position already handed: it extends only a lease this relay still holds, and
+    // never moves the cursor (a lease taken over meanwhile stays with its new holder).
     const timer = setInterval(
       () => {
         const until = leaseUntil();
-        renewal = store.claimSink(state.sink.name, owner, clock.now().toISOString(), until).then(
-          (position) => {
-            state.heldUntil = position === undefined ? 0 : Date.parse(until);
+        renewal = store.advanceSink(state.sink.name, owner, state.position, until).then(
+          (held) => {
+            state.heldUntil = held ? Date.parse(until) : 0;
           },
           () => undefined,
         );
@@ -157,7 +159,9 @@ export function createRelay(options: RelayOptions): Relay {
   async function drain(state: SinkState): Promise<SinkRun> {
     const name = state.sink.name;
     let position: number | undefined = state.position;
-    if (state.heldUntil - leaseMs / 3 <= clock.now().getTime()) {
+    // The first renewal of a batch comes a third of the lease after it starts: a cached lease is used only
+    // while two thirds of it are left, so a third remains as margin for the read and a slow tick.
+    if (state.heldUntil - (2 * leaseMs) / 3 <= clock.now().getTime()) {
       const until = leaseUntil();
       position = await store.claimSink(name, owner, clock.now().toISOString(), until);
       if (position === undefined) {
@@ -224,9 +228,8 @@ export function createRelay(options: RelayOptions): Relay {
     async runOnce() {
       const runs: SinkRun[] = [];
       for (const [index, state] of states.entries()) {
-        // A loop of `start()` may be running this sink: wait for it, then drain what is left.
-        await loops[index]!.idle();
-        runs.push(await drain(state));
+        // As one of the sink's loop runs: never beside a run of `start()`, and `stop()` waits for it.
+        runs.push(await loops[index]!.exclusive(() => drain(state)));
       }
       return runs;
     },

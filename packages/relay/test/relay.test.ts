@@ -190,6 +190,35 @@ describe("the relay", () => {
     expect(ids(sink.received)).toEqual(ids(await store.readEvents(0, 100)));
   });
 
+  it("runOnce while started runs as one of the loop's runs: a sink never has two batches at once", async () => {
+    const { store, links } = setup();
+    await write(links, 3);
+    let inFlight = 0;
+    let most = 0;
+    const handed: string[] = [];
+    const sink: Sink = {
+      name: "one-at-a-time",
+      async deliver(batch) {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        handed.push(...batch.map((e) => e.event.id));
+        inFlight--;
+      },
+    };
+    const relay = createRelay({ store, sinks: [sink], pollMs: 5, batchSize: 2 });
+    // A script's runOnce, then the loop started while it drains: the loop's first run must wait for it.
+    const once = relay.runOnce();
+    relay.start();
+    await once;
+    await write(links, 2);
+    await Promise.all([relay.runOnce(), relay.runOnce()]);
+    await relay.stop();
+    expect(most).toBe(1);
+    // Every event handed, none twice (one relay, one owner: nothing to hand again).
+    expect(handed).toEqual(ids(await store.readEvents(0, 100)));
+  });
+
   it("started, it delivers right after a commit in this process (no poll wait), and reports its lag", async () => {
     const { store, clock } = setup();
     const sink = recordingSink("live");

@@ -35,8 +35,8 @@ export interface WebhookDispatcherOptions {
   /**
    * How long a delivery stays leased to this dispatcher for one attempt; after a dispatcher dies
    * mid-attempt, its delivery (and so its endpoint, one delivery at a time) waits this long before another
-   * dispatcher tries it. Must exceed `timeoutMs`, with room to record the attempt. Default
-   * `timeoutMs + 30 000` ms.
+   * dispatcher tries it. At least `timeoutMs + 1000` (room to record the attempt), at most a day.
+   * Default `timeoutMs + 30 000` ms.
    */
   readonly leaseMs?: number;
   /** This dispatcher's name in delivery leases. Default: random. */
@@ -81,8 +81,12 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   const clock = options.clock ?? { now: () => new Date() };
   // A lease outlives the attempt (its timeout) with room to record it.
   const leaseMs = options.leaseMs ?? timeoutMs + 30_000;
-  if (!(leaseMs > timeoutMs))
-    throw new TypeError(`createWebhookDispatcher: leaseMs (${leaseMs}) must exceed timeoutMs (${timeoutMs})`);
+  // The lease is counted from before the delivery is read and the endpoint looked up: a second's room
+  // to record the attempt, and a finite end (an infinite one would never lapse after a crash).
+  if (!(Number.isFinite(leaseMs) && leaseMs >= timeoutMs + 1_000 && leaseMs <= 86_400_000))
+    throw new TypeError(
+      `createWebhookDispatcher: leaseMs (${leaseMs}) must be at least timeoutMs + 1000 (${timeoutMs + 1_000}) and at most a day`,
+    );
 
   async function attempt(delivery: WebhookDelivery, endpoint: WebhookEndpoint): Promise<void> {
     const sentAt = clock.now();

@@ -314,9 +314,11 @@ describe("webhooks", () => {
   });
   it("refuses a delivery lease that does not outlast the attempt's timeout", () => {
     const { hooks } = setup();
-    expect(() => createWebhookDispatcher({ store: hooks, timeoutMs: 1000, leaseMs: 1000 })).toThrow(
-      /leaseMs \(1000\) must exceed timeoutMs \(1000\)/,
-    );
-    expect(() => createWebhookDispatcher({ store: hooks, timeoutMs: 1000, leaseMs: 1001 })).not.toThrow();
+    for (const leaseMs of [1000, 1999, Number.POSITIVE_INFINITY, Number.NaN, 86_400_001])
+      expect(
+        () => createWebhookDispatcher({ store: hooks, timeoutMs: 1000, leaseMs }),
+        String(leaseMs),
+      ).toThrow(/must be at least timeoutMs \+ 1000 \(2000\) and at most a day/);
+    expect(() => createWebhookDispatcher({ store: hooks, timeoutMs: 1000, leaseMs: 2000 })).not.toThrow();
   });
 });
