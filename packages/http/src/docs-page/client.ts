@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The script of `GET /docs`, run in the browser: it renders `openapi.json` (fetched from the same
  * server, by a relative URL so a mounted app works too) and wires a "Try it" form per operation.
