@@ -7,6 +7,7 @@
 import type { Scope } from "@paylink/core";
 import type { WebhookEndpoint } from "@paylink/core/store";
 import { Webhook } from "standardwebhooks";
+import { readBody } from "./web.js";
 
 /** The inbox's path: register `<base>/demo/webhooks/inbox` as an endpoint's URL. */
 export const INBOX_PATH = "/demo/webhooks/inbox";
@@ -56,26 +57,6 @@ export interface Receiver {
 const reply = (status: number, text: string) =>
   new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 
-/** The body as text, read chunk by chunk and given up past the limit (a body without a length too). */
-async function readLimited(request: Request): Promise<string | undefined> {
-  if (Number(request.headers.get("content-length") ?? "0") > INBOX_LIMIT_BYTES) return undefined;
-  if (request.body === null) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > INBOX_LIMIT_BYTES) {
-      await reader.cancel();
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 /** Creates the demo's receiver. Its memory is the process's: a restart empties the page. */
 export function createReceiver(options: ReceiverOptions): Receiver {
   const kept: Received[] = [];
@@ -86,8 +67,8 @@ export function createReceiver(options: ReceiverOptions): Receiver {
     async handle(request) {
       if (new URL(request.url).pathname !== INBOX_PATH) return undefined;
       if (request.method !== "POST") return new Response(null, { status: 405, headers: { allow: "POST" } });
-      const body = await readLimited(request);
-      if (body === undefined) return reply(413, "too large");
+      const body = await readBody(request, INBOX_LIMIT_BYTES);
+      if (body === "too_large") return reply(413, "too large");
       const headers = Object.fromEntries(request.headers);
       const webhookId = headers["webhook-id"] ?? "";
       let verifiedBy: string | null = null;

@@ -103,15 +103,13 @@ export function pathSegments(pathname: string): string[] | undefined {
   }
 }
 
-/** Reads an `application/x-www-form-urlencoded` body of at most `limit` bytes (an empty body is empty). */
-export async function readForm(
-  request: Request,
-  limit: number,
-): Promise<URLSearchParams | "too_large" | "type"> {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > limit) return "too_large";
-  if (request.body === null) return new URLSearchParams();
+/**
+ * A request's body as text, read chunk by chunk and given up past `limit` bytes, whether or not the
+ * request declared its length: `too_large` then. An absent body is empty.
+ */
+export async function readBody(request: Request, limit: number): Promise<string | "too_large"> {
+  if (Number(request.headers.get("content-length") ?? "0") > limit) return "too_large";
+  if (request.body === null) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -125,9 +123,20 @@ export async function readForm(
     }
     chunks.push(value);
   }
-  if (size === 0) return new URLSearchParams();
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Reads an `application/x-www-form-urlencoded` body of at most `limit` bytes (an empty body is empty). */
+export async function readForm(
+  request: Request,
+  limit: number,
+): Promise<URLSearchParams | "too_large" | "type"> {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const body = await readBody(request, limit);
+  if (body === "too_large") return body;
+  if (body === "") return new URLSearchParams();
   if (type !== "application/x-www-form-urlencoded") return "type";
-  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+  return new URLSearchParams(body);
 }
 
 /** The page routes. Answers `undefined` for any other path, which the API then serves. */

@@ -140,6 +140,45 @@ describe("the demo delivers events", { timeout: 30_000 }, () => {
   });
 });
 
+describe("the demo's inbox", { timeout: 30_000 }, () => {
+  it("refuses a body past its limit, declared or streamed without a length, and records nothing unverified as a redelivery", async () => {
+    const demo = await startDemoServer({ port: 0, dbFile: join(dir, "inbox.db"), log: () => {} });
+    try {
+      const big = "x".repeat(300 * 1024);
+      const declared = await fetch(`${demo.url}${INBOX_PATH}`, { method: "POST", body: big });
+      expect(declared.status).toBe(413);
+      const chunk = new TextEncoder().encode("y".repeat(64 * 1024));
+      const streamed = await fetch(`${demo.url}${INBOX_PATH}`, {
+        method: "POST",
+        body: new ReadableStream({
+          start(controller) {
+            for (let i = 0; i < 5; i++) controller.enqueue(chunk);
+            controller.close();
+          },
+        }),
+        duplex: "half",
+      } as RequestInit);
+      expect(streamed.status).toBe(413);
+      // An unsigned post is answered 400 and shown as not verified, each time as a first arrival.
+      for (let i = 0; i < 2; i++) {
+        const forged = await fetch(`${demo.url}${INBOX_PATH}`, {
+          method: "POST",
+          headers: { "webhook-id": "evt_forged" },
+          body: "{}",
+        });
+        expect(forged.status).toBe(400);
+      }
+      const rows = (await receivedRows(demo)).filter((r) => r.id === "evt_forged");
+      expect(rows.map((r) => [r.verified, r.arrival])).toEqual([
+        [false, 1],
+        [false, 1],
+      ]);
+    } finally {
+      await demo.close();
+    }
+  });
+});
+
 describe("PAYLINK_WEBHOOK_RETRIES_MS", () => {
   it("reads comma-separated whole milliseconds; refuses anything else with the variable's name", () => {
     expect(parseRetrySchedule(undefined)).toBeUndefined();
