@@ -7,31 +7,14 @@ import type { Scope, StoredEvent } from "@paylink/core";
 import type { WebhookEndpoint } from "@paylink/core/store";
 import { createMemoryStore, type MemoryStore } from "@paylink/store-memory";
 import { describe, expect, test } from "vitest";
-import { deliveryStoreConformance, type TestFunction } from "../src/index.js";
-
-type Outcome = { state: "passed" } | { state: "failed"; message: string };
+import { deliveryStoreConformance } from "../src/index.js";
+import { type Outcome, recordSuite } from "./record-suite.js";
 
 /** Runs the whole delivery suite against stores from `makeStore`, recording each outcome. */
-async function runSuite(makeStore: () => MemoryStore): Promise<Map<string, Outcome>> {
-  const registered: { name: string; fn: Parameters<TestFunction>[1] }[] = [];
-  deliveryStoreConformance(
-    (name, fn) => registered.push({ name: name.replace(/^planted: /, ""), fn }),
-    makeStore,
-    { name: "planted", concurrency: 8 },
+function runSuite(makeStore: () => MemoryStore): Promise<Map<string, Outcome>> {
+  return recordSuite((test) =>
+    deliveryStoreConformance(test, makeStore, { name: "planted", concurrency: 8 }),
   );
-  const outcomes = new Map<string, Outcome>();
-  for (const { name, fn } of registered) {
-    try {
-      await fn();
-      outcomes.set(name, { state: "passed" });
-    } catch (error) {
-      outcomes.set(name, {
-        state: "failed",
-        message: error instanceof Error ? error.message : String(error),
-      });
-    }
-  }
-  return outcomes;
 }
 
 const flip = (scope: Scope): Scope => ({ accountId: scope.accountId, livemode: !scope.livemode });

@@ -6,22 +6,11 @@
 import type { PaymentGateway } from "@paylink/core";
 import { type CustomerAnswer, createTestGateway, type TestGatewayOptions } from "@paylink/gateway-test";
 import { describe, expect, test } from "vitest";
-import {
-  type GatewayCapabilities,
-  type GatewayHarness,
-  gatewayConformance,
-  type TestFunction,
-} from "../src/index.js";
+import { type GatewayCapabilities, type GatewayHarness, gatewayConformance } from "../src/index.js";
+import { type Outcome, recordSuite } from "./record-suite.js";
 
 const CALL_TIMEOUT_MS = 200;
 const MARGIN_MS = 300;
-
-type Outcome =
-  | { state: "passed" }
-  | { state: "failed"; message: string }
-  | { state: "skipped"; note: string };
-
-class Skipped extends Error {}
 
 /** A harness over a test gateway made with `options`, whose gateway methods `plant` may replace. */
 function harness(
@@ -54,43 +43,20 @@ function harness(
 }
 
 /** Runs the whole suite over harnesses from `makeHarness`, recording each outcome instead of registering it. */
-async function runSuite(
+function runSuite(
   makeHarness: () => GatewayHarness,
   unsupported: GatewayCapabilities = {},
 ): Promise<Map<string, Outcome>> {
-  const registered: { name: string; fn: Parameters<TestFunction>[1] }[] = [];
-  gatewayConformance(
-    (name, fn) => registered.push({ name: name.replace(/^planted: /, ""), fn }),
-    makeHarness,
-    {
-      name: "planted",
-      callTimeoutMs: CALL_TIMEOUT_MS,
-      marginMs: MARGIN_MS,
-      unsupported,
-    },
+  return recordSuite(
+    (test) =>
+      gatewayConformance(test, makeHarness, {
+        name: "planted",
+        callTimeoutMs: CALL_TIMEOUT_MS,
+        marginMs: MARGIN_MS,
+        unsupported,
+      }),
+    { parallel: true },
   );
-  const outcomes = new Map<string, Outcome>();
-  await Promise.all(
-    registered.map(async ({ name, fn }) => {
-      const context = {
-        skip: (note?: string) => {
-          throw new Skipped(note);
-        },
-      };
-      try {
-        await fn(context);
-        outcomes.set(name, { state: "passed" });
-      } catch (error) {
-        outcomes.set(
-          name,
-          error instanceof Skipped
-            ? { state: "skipped", note: error.message }
-            : { state: "failed", message: error instanceof Error ? error.message : String(error) },
-        );
-      }
-    }),
-  );
-  return outcomes;
 }
 
 const OUTAGE = (kind: string) => `outage (${kind}`;

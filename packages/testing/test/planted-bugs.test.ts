@@ -14,45 +14,13 @@ import {
 import { createMemoryStore, type MemoryStore } from "@paylink/store-memory";
 import { describe, expect, test, vi } from "vitest";
 import { storeConformance, type TestFunction } from "../src/index.js";
+import { type Outcome, recordSuite } from "./record-suite.js";
 
-type Outcome =
-  | { state: "passed" }
-  | { state: "failed"; message: string }
-  | { state: "skipped"; note: string };
-
-class Skipped extends Error {}
-
-/**
- * Runs the whole suite against stores from `makeStore` through a `test` that records each outcome
- * instead of registering it with vitest. Its context offers `skip` the way vitest's does: by throwing.
- */
-async function runSuite(makeStore: () => PaymentStore): Promise<Map<string, Outcome>> {
-  const registered: { name: string; fn: Parameters<TestFunction>[1] }[] = [];
-  storeConformance((name, fn) => registered.push({ name: name.replace(/^planted: /, ""), fn }), makeStore, {
-    name: "planted",
-    numRuns: 5,
-    concurrency: 8,
-  });
-  const outcomes = new Map<string, Outcome>();
-  for (const { name, fn } of registered) {
-    const context = {
-      skip: (note?: string) => {
-        throw new Skipped(note);
-      },
-    };
-    try {
-      await fn(context);
-      outcomes.set(name, { state: "passed" });
-    } catch (error) {
-      outcomes.set(
-        name,
-        error instanceof Skipped
-          ? { state: "skipped", note: error.message }
-          : { state: "failed", message: error instanceof Error ? error.message : String(error) },
-      );
-    }
-  }
-  return outcomes;
+/** Runs the whole suite against stores from `makeStore`, recording each outcome. */
+function runSuite(makeStore: () => PaymentStore): Promise<Map<string, Outcome>> {
+  return recordSuite((test) =>
+    storeConformance(test, makeStore, { name: "planted", numRuns: 5, concurrency: 8 }),
+  );
 }
 
 const flip = (scope: Scope): Scope => ({ accountId: scope.accountId, livemode: !scope.livemode });
