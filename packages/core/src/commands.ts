@@ -4,6 +4,7 @@
  */
 import type { ResultAsync } from "neverthrow";
 import type { PaylinkError } from "./errors.js";
+import type { PaymentGateway } from "./gateway.js";
 import type { Clock, IdGenerator } from "./ids.js";
 // For TSDoc links only.
 import type { createPaymentLinks } from "./links.js";
@@ -22,7 +23,37 @@ export interface PaymentLinksOptions {
   readonly urlFor?: (payment: Payment) => string;
   /** How many times a command re-reads and re-decides after losing a compare-and-swap. Default: 8. */
   readonly maxRetries?: number;
+  /**
+   * The payment provider that hosts links. With one, `create` makes the provider's object first (its
+   * reference goes to `providerState`, its URL to `url`), and a cancel or expiry of such a link marks its
+   * stop `pending` in the same write, for `createGatewaySinks` of `@paylink/relay` to carry out. Without
+   * one, Paylink behaves as it did before gateways: payments have no `providerState`. See
+   * `docs/providers.md`.
+   */
+  readonly gateway?: PaymentGateway;
 }
+
+/** A payment the provider reported (its payment id, and what it took when it says). */
+export interface ProviderPayment {
+  /** The provider's payment id (Stripe: the PaymentIntent); a refund's idempotency key derives from it. */
+  readonly reference: string;
+}
+
+/** The provider's answer to a stop, as {@link PaymentLinks.recordProviderStop} records it. */
+export type ProviderStopRecord =
+  | { readonly outcome: "confirmed" }
+  | { readonly outcome: "refused"; readonly detail: string };
+
+/** The provider's answer to a refund, as {@link PaymentLinks.recordRefund} records it. */
+export type RefundRecord =
+  | {
+      readonly outcome: "succeeded" | "pending";
+      /** The provider payment refunded: only recorded if it is the payment's `paymentReference`. */
+      readonly paymentReference: string;
+      /** The provider's refund id. */
+      readonly reference: string;
+    }
+  | { readonly outcome: "refused"; readonly paymentReference: string; readonly detail: string };
 
 /** Result of `cancel`: `changed` is false exactly when the link was already canceled. */
 export interface CancelResult {
@@ -48,6 +79,12 @@ export interface CommandOptions {
      */
     readonly respond: (payment: Payment) => { readonly status: number; readonly body: string };
   };
+  /**
+   * For `paymentSucceeded`: the provider's payment. It is recorded as `providerState.paymentReference`, and
+   * the same provider payment reported again (by the provider's webhook and by a stop that found the link
+   * paid, say) is the one payment: it changes nothing the second time, so it is never two late payments.
+   */
+  readonly providerPayment?: ProviderPayment;
 }
 
 /** The commands of Paylink. Every method returns a `ResultAsync` and never throws or rejects. */
@@ -73,6 +110,22 @@ export interface PaymentLinks {
   paymentFailed(scope: Scope, id: string, options?: CommandOptions): ResultAsync<Payment, PaylinkError>;
   /** The payment succeeded: → paid; on a canceled or expired link, a `late_payment` event is recorded. */
   paymentSucceeded(scope: Scope, id: string, options?: CommandOptions): ResultAsync<Payment, PaylinkError>;
+  /**
+   * Records the provider's answer to the stop of a canceled or expired link: `providerState.stop` becomes
+   * `confirmed` (event `provider_stopped`) or `refused` (event `provider_stop_refused`). Recording what is
+   * already recorded changes nothing; a payment without `providerState` is `invalid_request`.
+   */
+  recordProviderStop(
+    scope: Scope,
+    id: string,
+    record: ProviderStopRecord,
+  ): ResultAsync<CancelResult, PaylinkError>;
+  /**
+   * Records the provider's answer to the refund of a late payment: `providerState.refund` becomes
+   * `succeeded` or `pending` (event `refunded`) or `refused` (event `refund_refused`). Recording what is
+   * already recorded, or a refund of another provider payment than the link's, changes nothing.
+   */
+  recordRefund(scope: Scope, id: string, record: RefundRecord): ResultAsync<CancelResult, PaylinkError>;
   /**
    * Expires up to `limit` (default 100) due links, oldest expiry first, many at once; returns how many
    * were expired.

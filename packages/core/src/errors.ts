@@ -39,6 +39,16 @@ export const ERROR_CODES = {
     description:
       "The storage adapter failed (connection lost, disk full, missing table …). Nothing was changed by the failed command. `cause` holds the adapter's error for logs; it is never sent to HTTP clients.",
   },
+  provider_unavailable: {
+    title: "Payment provider unavailable",
+    description:
+      "Creating the link needs its payment provider's object, and the provider could not answer now (down, rate-limited, timed out). Nothing was stored. Retrying the create is safe.",
+  },
+  provider_refused: {
+    title: "Payment provider refused",
+    description:
+      "The payment provider refused to create the link's object (for example an amount or currency it does not accept). Nothing was stored; `reason` says what the provider answered.",
+  },
 } as const satisfies Record<string, { title: string; description: string }>;
 export type ErrorCode = keyof typeof ERROR_CODES;
 
@@ -93,6 +103,21 @@ export interface StoreUnavailable {
   readonly cause: unknown;
 }
 
+/** The payment provider could not answer a create now; nothing was stored. */
+export interface ProviderUnavailable {
+  readonly code: "provider_unavailable";
+  readonly message: string;
+  /** When the provider asked to be retried, in milliseconds. */
+  readonly retryAfterMs?: number;
+}
+/** The payment provider refused a create; nothing was stored. */
+export interface ProviderRefused {
+  readonly code: "provider_refused";
+  readonly message: string;
+  /** The provider's own words, for the merchant. */
+  readonly reason: string;
+}
+
 /** Every error a Paylink command can return, discriminated by `code`. */
 export type PaylinkError =
   | InvalidRequest
@@ -101,7 +126,9 @@ export type PaylinkError =
   | PaymentNotCancelable
   | LinkNotPayable
   | Conflict
-  | StoreUnavailable;
+  | StoreUnavailable
+  | ProviderUnavailable
+  | ProviderRefused;
 
 /** Constructors for each error, so messages are written once. */
 export const errors = {
@@ -142,5 +169,15 @@ export const errors = {
     code: "store_unavailable",
     message: "The payment store is unavailable; nothing was changed.",
     cause,
+  }),
+  providerUnavailable: (retryAfterMs?: number): ProviderUnavailable => ({
+    code: "provider_unavailable",
+    message: "The payment provider could not be reached; nothing was created. Retrying is safe.",
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  }),
+  providerRefused: (reason: string): ProviderRefused => ({
+    code: "provider_refused",
+    message: `The payment provider refused to create the link: ${reason}`,
+    reason,
   }),
 };

@@ -4,7 +4,15 @@
  * @packageDocumentation
  */
 
-export type { CancelResult, CommandOptions, PaymentLinks, PaymentLinksOptions } from "./commands.js";
+export type {
+  CancelResult,
+  CommandOptions,
+  PaymentLinks,
+  PaymentLinksOptions,
+  ProviderPayment,
+  ProviderStopRecord,
+  RefundRecord,
+} from "./commands.js";
 export { can, type Decision, decide, expirableStatuses, interpret, isDue, isTerminal } from "./decision.js";
 export {
   describeOutcome,
@@ -27,6 +35,8 @@ export {
   type NotFound,
   type PaylinkError,
   type PaymentNotCancelable,
+  type ProviderRefused,
+  type ProviderUnavailable,
   type StoreUnavailable,
   type ValidationIssue,
 } from "./errors.js";
@@ -54,6 +64,7 @@ export {
   LIFECYCLE_EVENTS,
   LINK_STATUSES,
   type LifecycleEventType,
+  PROVIDER_EVENT_NAMES,
   REJECTION_CODES,
   type RejectionCode,
   STAMPED_FIELDS,
@@ -82,6 +93,8 @@ export {
   MinorUnitsSchema,
   type Payment,
   PaymentSchema,
+  type ProviderState,
+  ProviderStateSchema,
   type Scope,
   ScopeSchema,
   TextSchema,

@@ -59,8 +59,9 @@ export const STAMPED_FIELDS = ["viewedAt", "attemptedAt", "paidAt", "canceledAt"
 export type StampedField = (typeof STAMPED_FIELDS)[number];
 
 /**
- * Names of the domain events a transition can announce ({@link DomainEventName}), without the kind's
- * prefix they are published with.
+ * Names of the domain events ({@link DomainEventName}), without the kind's prefix they are published with.
+ * The machine's transitions announce the lifecycle's; the last four record what a payment provider answered
+ * (see {@link PROVIDER_EVENT_NAMES}) and never change a status.
  */
 export const DOMAIN_EVENT_NAMES = [
   "created",
@@ -72,6 +73,10 @@ export const DOMAIN_EVENT_NAMES = [
   "canceled",
   "expired",
   "late_payment",
+  "provider_stopped",
+  "provider_stop_refused",
+  "refunded",
+  "refund_refused",
 ] as const;
 export type DomainEventName = (typeof DOMAIN_EVENT_NAMES)[number];
 
@@ -82,3 +87,15 @@ export const REJECTION_CODES = [
   "link_not_payable",
 ] as const;
 export type RejectionCode = (typeof REJECTION_CODES)[number];
+
+/**
+ * The domain events that record a provider's answer to Paylink's own outside commands: the link was stopped
+ * at the provider (or the provider refused to stop it), a late payment was refunded (or the refund was
+ * refused). They change the payment's `providerState`, never its status.
+ */
+export const PROVIDER_EVENT_NAMES = [
+  "provider_stopped",
+  "provider_stop_refused",
+  "refunded",
+  "refund_refused",
+] as const satisfies readonly DomainEventName[];

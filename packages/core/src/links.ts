@@ -1,16 +1,25 @@
 import { err, ok, type Result, ResultAsync } from "neverthrow";
 import type { z } from "zod";
-import type { CommandOptions, PaymentLinks, PaymentLinksOptions } from "./commands.js";
+import type {
+  CancelResult,
+  CommandOptions,
+  PaymentLinks,
+  PaymentLinksOptions,
+  ProviderPayment,
+  ProviderStopRecord,
+  RefundRecord,
+} from "./commands.js";
 import { can, type Decision, decide, isDue } from "./decision.js";
 import { errors, type PaylinkError, type ValidationIssue } from "./errors.js";
 import { type DomainEvent, eventPrefix } from "./events.js";
 import { randomIds, systemClock } from "./ids.js";
-import type { LifecycleEventType, Status } from "./lifecycle.js";
+import type { DomainEventName, LifecycleEventType, Status } from "./lifecycle.js";
 import {
   type CreatePaymentInput,
   CreatePaymentInputSchema,
   isStorableText,
   type Payment,
+  type ProviderState,
   type Scope,
   ScopeSchema,
 } from "./schemas.js";
@@ -41,6 +50,39 @@ function apply(payment: Payment, decision: Decision, now: string): Payment {
   return next;
 }
 
+/** The provider state of a link just created at its provider (or first reported paid there). */
+const openAtProvider = (reference: string | null): ProviderState => ({
+  reference,
+  stop: "none",
+  stopDetail: null,
+  paymentReference: null,
+  refund: "none",
+  refundDetail: null,
+  refundReference: null,
+});
+
+/**
+ * The outside commands a write carries in its own payment: a link of a provider that the machine just
+ * canceled or expired must be stopped there, so its stop becomes `pending` in the same atomic write as
+ * the status (the relay's gateway sink carries it out). Read off the machine's announced events, not
+ * off statuses. A payment the provider reported (`providerPayment`) is recorded with the write that
+ * announced it.
+ */
+function withProviderCommands(
+  payment: Payment,
+  emits: readonly DomainEventName[],
+  providerPayment: ProviderPayment | undefined,
+): Payment {
+  let state = payment.providerState;
+  if (providerPayment !== undefined && (emits.includes("paid") || emits.includes("late_payment"))) {
+    state = { ...(state ?? openAtProvider(null)), paymentReference: providerPayment.reference };
+  }
+  if (state !== undefined && state.stop === "none" && state.reference !== null) {
+    if (emits.includes("canceled") || emits.includes("expired")) state = { ...state, stop: "pending" };
+  }
+  return state === payment.providerState ? payment : { ...payment, providerState: state };
+}
+
 /**
  * Creates the Paylink commands over a store.
  *
@@ -54,6 +96,7 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
   const ids = options.ids ?? randomIds;
   const urlFor = options.urlFor ?? ((payment: Payment) => `/pay/${payment.id}`);
   const maxRetries = options.maxRetries ?? 8;
+  const gateway = options.gateway;
 
   const checkScope = (scope: Scope): Result<Scope, PaylinkError> => {
     // Cheap structural check first; zod only builds the error message.
@@ -97,8 +140,9 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
   async function run(
     scope: Scope,
     id: string,
-    type: LifecycleEventType | null,
+    requested: LifecycleEventType | null,
     idempotency?: CommandOptions["idempotency"],
+    providerPayment?: ProviderPayment,
   ): Promise<Result<Outcome, PaylinkError>> {
     const scoped = checkScope(scope);
     if (scoped.isErr()) return err(scoped.error);
@@ -109,6 +153,11 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
       const record = await store.get(scope, id);
       if (record === undefined) return err(errors.notFound(id));
       const current = record.payment;
+      // The same provider payment reported twice is one payment: the second report is only a read.
+      const type =
+        providerPayment !== undefined && current.providerState?.paymentReference === providerPayment.reference
+          ? null
+          : requested;
       const nowDate = clock.now();
       const due = isDue(current, nowDate.getTime());
 
@@ -119,7 +168,9 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
       // The ISO time is formatted only for a write: a no-op answers without it.
       let nowIso = "";
       const now = () => (nowIso ||= nowDate.toISOString());
-      const expired = expiry.changes ? apply(current, expiry, now()) : current;
+      const expired = expiry.changes
+        ? withProviderCommands(apply(current, expiry, now()), expiry.emits, undefined)
+        : current;
       const expiryEvents = expiry.changes
         ? eventsFor(scope, current.status, expired, expiry.emits, now())
         : [];
@@ -138,7 +189,7 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
                 ? errors.paymentNotCancelable(id, expired.status)
                 : errors.linkNotPayable(id, expired.status);
         } else if (decision.changes) {
-          next = apply(expired, decision, now());
+          next = withProviderCommands(apply(expired, decision, now()), decision.emits, providerPayment);
           commandEvents = eventsFor(scope, expired.status, next, decision.emits, now());
           changed = true;
         }
@@ -176,7 +227,95 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
   };
 
   const payment = (scope: Scope, id: string, type: LifecycleEventType | null, options?: CommandOptions) =>
-    safely(async () => (await run(scope, id, type, options?.idempotency)).map((outcome) => outcome.payment));
+    safely(async () =>
+      (await run(scope, id, type, options?.idempotency, options?.providerPayment)).map(
+        (outcome) => outcome.payment,
+      ),
+    );
+
+  /**
+   * Records a provider's answer in a link's `providerState` (never its status): read, let `change` say
+   * the new state and its event (or nothing, when it is already recorded), compare-and-swap, again on a
+   * lost swap.
+   */
+  async function annotate(
+    scope: Scope,
+    id: string,
+    change: (state: ProviderState) => { state: ProviderState; event: DomainEventName } | undefined,
+  ): Promise<Result<CancelResult, PaylinkError>> {
+    const scoped = checkScope(scope);
+    if (scoped.isErr()) return err(scoped.error);
+    if (typeof id !== "string" || id.length === 0 || id.length > MAX_ID_LENGTH)
+      return err(errors.notFound(String(id)));
+    for (let attempt = 0; attempt <= maxRetries; attempt++) {
+      const record = await store.get(scope, id);
+      if (record === undefined) return err(errors.notFound(id));
+      const current = record.payment;
+      if (current.providerState === undefined) {
+        return err(errors.invalidRequest([{ path: "id", message: "this payment has no provider object" }]));
+      }
+      const changed = change(current.providerState);
+      if (changed === undefined) return ok({ payment: current, changed: false });
+      const now = clock.now().toISOString();
+      const next: Payment = { ...current, providerState: changed.state, updatedAt: now };
+      const written = await store.compareAndSwap(
+        scope,
+        { payment: next, version: record.version + 1 },
+        record.version,
+        eventsFor(scope, current.status, next, [changed.event], now),
+      );
+      if (written === true) return ok({ payment: next, changed: true });
+    }
+    return err(errors.conflict(id));
+  }
+
+  const recordProviderStop = (record: ProviderStopRecord) => (state: ProviderState) => {
+    if (record.outcome === "confirmed") {
+      return state.stop === "confirmed"
+        ? undefined
+        : {
+            state: { ...state, stop: "confirmed" as const, stopDetail: null },
+            event: "provider_stopped" as const,
+          };
+    }
+    return state.stop === "confirmed" || state.stop === "refused"
+      ? undefined
+      : {
+          state: { ...state, stop: "refused" as const, stopDetail: record.detail },
+          event: "provider_stop_refused" as const,
+        };
+  };
+
+  const recordRefund = (record: RefundRecord) => (state: ProviderState) => {
+    // Only the link's own provider payment, and never back from a final answer.
+    if (state.paymentReference !== record.paymentReference) return undefined;
+    if (state.refund === "succeeded" || state.refund === "refused") return undefined;
+    if (record.outcome === "refused") {
+      return {
+        state: { ...state, refund: "refused" as const, refundDetail: record.detail },
+        event: "refund_refused" as const,
+      };
+    }
+    if (state.refund === record.outcome) return undefined;
+    return {
+      state: { ...state, refund: record.outcome, refundReference: record.reference, refundDetail: null },
+      event: "refunded" as const,
+    };
+  };
+
+  /** Creates the provider's object for a new link: its reference and URL, or why there is none. */
+  async function atProvider(draft: Payment): Promise<Result<Payment, PaylinkError>> {
+    if (gateway === undefined || draft.kind !== "link") return ok({ ...draft, url: urlFor(draft) });
+    let created: Awaited<ReturnType<typeof gateway.createLink>>;
+    try {
+      created = await gateway.createLink(draft);
+    } catch {
+      return err(errors.providerUnavailable());
+    }
+    if (created.outcome === "retry_later") return err(errors.providerUnavailable(created.retryAfterMs));
+    if (created.outcome === "refused") return err(errors.providerRefused(created.reason));
+    return ok({ ...draft, url: created.url, providerState: openAtProvider(created.reference) });
+  }
 
   async function create(
     scope: Scope,
@@ -219,7 +358,9 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
         canceledAt: null,
         expiredAt: null,
       };
-      const created: Payment = { ...draft, url: urlFor(draft) };
+      const hosted = await atProvider(draft);
+      if (hosted.isErr()) return err(hosted.error);
+      const created = hosted.value;
       const record: StoredPayment = { payment: created, version: 1 };
       const written = await store.insert(
         scope,
@@ -229,6 +370,9 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
       );
       if (written === KEY_LOST) return err(keyLost("(new payment)"));
       if (written) return ok(created);
+      // The id was taken (a random id collided): the provider object made for it must not stay payable.
+      const orphan = created.providerState?.reference;
+      if (gateway !== undefined && orphan != null) await gateway.stopLink(orphan).catch(() => undefined);
     }
     return err(errors.conflict("(new payment id)"));
   }
@@ -241,6 +385,8 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
     startPayment: (scope, id, options) => payment(scope, id, "START_PAYMENT", options),
     paymentFailed: (scope, id, options) => payment(scope, id, "PAYMENT_FAILED", options),
     paymentSucceeded: (scope, id, options) => payment(scope, id, "PAYMENT_SUCCEEDED", options),
+    recordProviderStop: (scope, id, record) => safely(() => annotate(scope, id, recordProviderStop(record))),
+    recordRefund: (scope, id, record) => safely(() => annotate(scope, id, recordRefund(record))),
     expireDue: (limit = 100) =>
       safely(async () => {
         if (!Number.isSafeInteger(limit) || limit < 1) {

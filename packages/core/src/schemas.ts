@@ -92,6 +92,28 @@ const isoDate = z.iso.datetime({ offset: true });
 const nullableDate = isoDate.nullable();
 
 /**
+ * Where a link stands at its payment provider ({@link ProviderState}), on links created through a
+ * `PaymentGateway` only (without one, a payment has no `providerState`).
+ * - `reference`: the provider's object (Stripe Payment Link, DNA payment link), or null when a payment was
+ *   reported for a link Paylink did not create there.
+ * - `stop`: `none` while the link is payable; `pending` from the cancel or expiry that must stop it (written
+ *   in the same atomic write) until the provider confirms; `confirmed` once it did (or the object was paid,
+ *   so it can take no more); `refused` when the provider will never stop it (`stopDetail` says why).
+ * - `paymentReference`: the provider's payment that paid the link, on time or late (the refund's key).
+ * - `refund`: of a late payment: `none`, `pending` (the provider is settling it), `succeeded` or `refused`.
+ */
+export const ProviderStateSchema = z.strictObject({
+  reference: z.string().nullable(),
+  stop: z.enum(["none", "pending", "confirmed", "refused"]),
+  stopDetail: z.string().nullable(),
+  paymentReference: z.string().nullable(),
+  refund: z.enum(["none", "pending", "succeeded", "refused"]),
+  refundReference: z.string().nullable(),
+  refundDetail: z.string().nullable(),
+});
+export type ProviderState = z.infer<typeof ProviderStateSchema>;
+
+/**
  * A payment as callers see it ({@link Payment}): every field of the payments API's `payment` object plus
  * the lifecycle timestamps (`viewedAt`, `attemptedAt`, `paidAt`, `canceledAt`, `expiredAt`, null until
  * they happen). Dates are ISO-8601 strings in UTC.
@@ -119,6 +141,7 @@ export const PaymentSchema = z.strictObject({
   paidAt: nullableDate,
   canceledAt: nullableDate,
   expiredAt: nullableDate,
+  providerState: ProviderStateSchema.optional(),
 });
 export type Payment = z.infer<typeof PaymentSchema>;
 

@@ -191,6 +191,23 @@ export const HTTP_ERRORS = {
     // A store failure is usually brief (a failover, a lock), and nothing was written: retry soon.
     retryAfterSeconds: 1,
   },
+  provider_unavailable: {
+    status: 503,
+    dnaStatus: 503,
+    type: "api_error",
+    title: "Payment provider unavailable",
+    description:
+      "Creating a link needs its object at the payment provider, and the provider could not answer (down, rate-limited, timed out). Nothing was created; an `Idempotency-Key` is released. Retry after `Retry-After` seconds.",
+    retryAfterSeconds: 5,
+  },
+  provider_refused: {
+    status: 502,
+    dnaStatus: 502,
+    type: "api_error",
+    title: "Payment provider refused",
+    description:
+      "The payment provider refused to create the link's object (an amount or currency it does not take, a revoked key). Nothing was created; `message` gives the provider's reason.",
+  },
 } as const satisfies Record<string, HttpErrorSpec>;
 
 /** A stable HTTP error code of `@paylink/http`. */
@@ -296,6 +313,14 @@ export function fromCoreError(error: PaylinkError, rename: (field: string) => st
         ...httpError("store_unavailable", "The service is temporarily unavailable; nothing was changed."),
         cause: error.cause,
       };
+    case "provider_unavailable":
+      return error.retryAfterMs === undefined
+        ? httpError("provider_unavailable", error.message)
+        : httpError("provider_unavailable", error.message, {
+            retryAfterSeconds: Math.max(1, Math.ceil(error.retryAfterMs / 1000)),
+          });
+    case "provider_refused":
+      return httpError("provider_refused", error.message);
   }
 }
 
