@@ -302,7 +302,7 @@ export interface components {
                 /** @enum {string} */
                 type: "invalid_request_error" | "authentication_error" | "permission_error" | "not_found_error" | "invalid_state_error" | "rate_limit_error" | "api_error";
                 /** @enum {string} */
-                code: "body_invalid" | "parameter_invalid" | "idempotency_key_invalid" | "api_key_missing" | "api_key_invalid" | "key_not_permitted" | "resource_missing" | "route_missing" | "method_not_allowed" | "payment_not_cancelable" | "charge_not_cancelable" | "link_not_payable" | "conflict" | "idempotency_key_in_use" | "body_too_large" | "content_type_unsupported" | "idempotency_key_reused" | "too_many_auth_failures" | "internal_error" | "store_unavailable";
+                code: "body_invalid" | "parameter_invalid" | "idempotency_key_invalid" | "api_key_missing" | "api_key_invalid" | "key_not_permitted" | "resource_missing" | "route_missing" | "method_not_allowed" | "payment_not_cancelable" | "charge_not_cancelable" | "link_not_payable" | "conflict" | "idempotency_key_in_use" | "body_too_large" | "content_type_unsupported" | "idempotency_key_reused" | "too_many_auth_failures" | "internal_error" | "store_unavailable" | "provider_unavailable" | "provider_refused";
                 message: string;
                 param: string | null;
                 details: {
@@ -396,7 +396,7 @@ export interface components {
         };
         DnaError: {
             /** @enum {string} */
-            code: "body_invalid" | "parameter_invalid" | "idempotency_key_invalid" | "api_key_missing" | "api_key_invalid" | "key_not_permitted" | "resource_missing" | "route_missing" | "method_not_allowed" | "payment_not_cancelable" | "charge_not_cancelable" | "link_not_payable" | "conflict" | "idempotency_key_in_use" | "body_too_large" | "content_type_unsupported" | "idempotency_key_reused" | "too_many_auth_failures" | "internal_error" | "store_unavailable";
+            code: "body_invalid" | "parameter_invalid" | "idempotency_key_invalid" | "api_key_missing" | "api_key_invalid" | "key_not_permitted" | "resource_missing" | "route_missing" | "method_not_allowed" | "payment_not_cancelable" | "charge_not_cancelable" | "link_not_payable" | "conflict" | "idempotency_key_in_use" | "body_too_large" | "content_type_unsupported" | "idempotency_key_reused" | "too_many_auth_failures" | "internal_error" | "store_unavailable" | "provider_unavailable" | "provider_refused";
             message: string;
         };
         DnaCreatePaymentLink: {
@@ -437,7 +437,7 @@ export interface components {
              * @description The event types sent to it; `null` for every type
              * @example null
              */
-            events: ("payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment")[] | null;
+            events: ("payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "payment_link.provider_stopped" | "payment_link.provider_stop_refused" | "payment_link.refunded" | "payment_link.refund_refused" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment" | "charge.provider_stopped" | "charge.provider_stop_refused" | "charge.refunded" | "charge.refund_refused")[] | null;
             /** @enum {string} */
             status: "enabled" | "disabled";
             /**
@@ -472,7 +472,7 @@ export interface components {
              *       "payment_link.canceled"
              *     ]
              */
-            events?: ("payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment")[] | null;
+            events?: ("payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "payment_link.provider_stopped" | "payment_link.provider_stop_refused" | "payment_link.refunded" | "payment_link.refund_refused" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment" | "charge.provider_stopped" | "charge.provider_stop_refused" | "charge.refunded" | "charge.refund_refused")[] | null;
         };
         WebhookEndpointList: {
             /** @enum {boolean} */
@@ -495,7 +495,7 @@ export interface components {
              * @description The event types sent to it; `null` for every type
              * @example null
              */
-            events: ("payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment")[] | null;
+            events: ("payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "payment_link.provider_stopped" | "payment_link.provider_stop_refused" | "payment_link.refunded" | "payment_link.refund_refused" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment" | "charge.provider_stopped" | "charge.provider_stop_refused" | "charge.refunded" | "charge.refund_refused")[] | null;
             /** @enum {string} */
             status: "enabled" | "disabled";
             /**
@@ -537,7 +537,7 @@ export interface components {
              */
             eventId: string;
             /** @enum {string} */
-            eventType: "payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment";
+            eventType: "payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "payment_link.provider_stopped" | "payment_link.provider_stop_refused" | "payment_link.refunded" | "payment_link.refund_refused" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment" | "charge.provider_stopped" | "charge.provider_stop_refused" | "charge.refunded" | "charge.refund_refused";
             /**
              * @description `pending` until a 2xx (`succeeded`) or the last attempt failed (`dead`: retry it by hand)
              * @enum {string}
@@ -578,7 +578,7 @@ export interface components {
              */
             id: string;
             /** @enum {string} */
-            type: "payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment";
+            type: "payment_link.created" | "payment_link.viewed" | "payment_link.payment_started" | "payment_link.payment_failed" | "payment_link.paid" | "payment_link.failed" | "payment_link.canceled" | "payment_link.expired" | "payment_link.late_payment" | "payment_link.provider_stopped" | "payment_link.provider_stop_refused" | "payment_link.refunded" | "payment_link.refund_refused" | "charge.created" | "charge.viewed" | "charge.payment_started" | "charge.payment_failed" | "charge.paid" | "charge.failed" | "charge.canceled" | "charge.expired" | "charge.late_payment" | "charge.provider_stopped" | "charge.provider_stop_refused" | "charge.refunded" | "charge.refund_refused";
             /** @example pay_demo_pending */
             paymentId: string;
             /** @example acct_demo */
@@ -731,7 +731,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -801,7 +801,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -918,7 +918,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -985,7 +985,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1113,7 +1113,7 @@ export interface operations {
                     "application/json": components["schemas"]["DnaError"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1230,7 +1230,7 @@ export interface operations {
                     "application/json": components["schemas"]["DnaError"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1297,7 +1297,7 @@ export interface operations {
                     "application/json": components["schemas"]["DnaError"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1353,7 +1353,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1470,7 +1470,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1537,7 +1537,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1613,7 +1613,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1694,7 +1694,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1823,7 +1823,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1895,7 +1895,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Store unavailable; retry — `store_unavailable` */
+            /** @description Store unavailable; retry — `store_unavailable`, `provider_unavailable` */
             503: {
                 headers: {
                     [name: string]: unknown;
