@@ -1,8 +1,16 @@
 /**
- * `@paylink/relay` — delivers the outbox's events to sinks (webhooks, NATS …): a cursor and a lease per
- * sink in the store, many relay instances on one database, at least once, in outbox order.
+ * `@paylink/relay` — delivers the outbox's events to sinks (webhooks, NATS, a payment provider's stops and
+ * refunds …): a cursor and a lease per sink in the store, many relay instances on one database, at least
+ * once, in outbox order.
  * @packageDocumentation
  */
+export {
+  createGatewaySinks,
+  type GatewaySinkOutcome,
+  type GatewaySinksOptions,
+  RetryLaterError,
+  refundIdempotencyKey,
+} from "./gateway-sinks.js";
 export { createLoop, type Loop, type LoopOptions } from "./loop.js";
 export type { RelayableStore, RelayStore, SinkPosition } from "./port.js";
 export {

@@ -1,5 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { Clock, PaymentStore, StoredEvent } from "@paylink/core";
+// For TSDoc links only.
+import type { RetryLaterError } from "./gateway-sinks.js";
 import { createLoop } from "./loop.js";
 import type { RelayableStore } from "./port.js";
 
@@ -26,6 +28,16 @@ export interface SinkLag {
   readonly seconds: number;
 }
 
+/**
+ * The wait a sink's failure asks for: a finite `retryAfterMs` on the error (as {@link RetryLaterError}
+ * carries), else 0. Duck-typed, so any sink can ask for it.
+ */
+function retryAfterOf(error: unknown): number {
+  if (typeof error !== "object" || error === null || !("retryAfterMs" in error)) return 0;
+  const wait = error.retryAfterMs;
+  return typeof wait === "number" && Number.isFinite(wait) ? wait : 0;
+}
+
 /** Options of {@link createRelay}. */
 export interface RelayOptions {
   readonly store: RelayableStore;
@@ -38,7 +50,11 @@ export interface RelayOptions {
   readonly pollMs?: number;
   /** Events per batch. Default 100. */
   readonly batchSize?: number;
-  /** Backoff of a failing sink: the first pause, doubled per failure up to the cap. Default 1 000 → 60 000 ms. */
+  /**
+   * Backoff of a failing sink: the first pause, doubled per failure up to the cap. Default 1 000 → 60 000 ms.
+   * A rejection that carries a finite `retryAfterMs` (a {@link RetryLaterError}, or any error with one)
+   * waits at least that long, still at most `maxMs`.
+   */
   readonly backoff?: { readonly firstMs: number; readonly maxMs: number };
   readonly clock?: Clock;
   /** Called with a sink's failure (the relay backs that sink off and goes on). Default: `console.error`. */
@@ -179,8 +195,9 @@ export function createRelay(options: RelayOptions): Relay {
         await holdingLease(state, state.sink.deliver(batch));
       } catch (error) {
         state.failures++;
-        state.notBefore =
-          Date.now() + Math.min(backoff.maxMs, backoff.firstMs * 2 ** Math.min(state.failures - 1, 30));
+        // A sink that knows how long to wait (a provider's Retry-After) says so with `retryAfterMs`.
+        const doubled = backoff.firstMs * 2 ** Math.min(state.failures - 1, 30);
+        state.notBefore = Date.now() + Math.min(backoff.maxMs, Math.max(doubled, retryAfterOf(error)));
         report(error, name);
         return { sink: name, delivered, outcome: "failed" };
       }
