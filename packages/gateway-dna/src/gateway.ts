@@ -119,9 +119,13 @@ export function createDnaGateway(options: DnaGatewayOptions): DnaGateway {
       const read = await getLink(reference);
       if (read.outcome === "found") return stopAnswer(read.link, reply);
       if (read.outcome === "retry_later") return read;
-      // The port has no "refused" for a stop: an unknown link may be payable in another account (wrong
-      // credentials or terminal), so it is never reported as stopped. The relay keeps trying, and logs.
-      return { outcome: "retry_later", detail: `stop refused: ${failure.reason}; read: ${read.reason}` };
+      const reason = `stop refused: ${failure.reason}; read: ${read.reason}`;
+      // Credentials DNA refuses (401, 403) fail every call alike: retried, shown as a pending stop until
+      // someone fixes them. Otherwise the link is neither cancellable nor readable with these credentials
+      // (an unknown id, a link of another terminal): never reported stopped, but `refused`, recorded for
+      // someone to look at, so that it does not hold back every later stop in the relay's queue.
+      if (failure.status === 401 || failure.status === 403) return { outcome: "retry_later", detail: reason };
+      return { outcome: "refused", reason };
     },
 
     async refund(_request: RefundRequest): Promise<RefundResult> {

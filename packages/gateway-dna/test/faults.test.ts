@@ -66,7 +66,7 @@ describe("the OAuth token", () => {
     });
     expect(h.fake.tokenRequests()).toHaveLength(2);
     expect(h.fake.requests.filter((r) => r.path === "/v1/payment-links")).toHaveLength(2);
-    // A stop cannot be refused by the port: it is retried later by the relay, never looped here.
+    // Refused credentials fail every call alike: a stop is retried later by the relay, never looped here.
     const stop = await h.gateway.stopLink("abc");
     expect(stop.outcome).toBe("retry_later");
   });

@@ -108,10 +108,10 @@ describe("stopLink", () => {
     });
   });
 
-  test("a link DNA does not know is never reported stopped (it may be payable in another account)", async () => {
+  test("a link DNA does not know is never reported stopped: refused, with DNA's reason, for someone to look at", async () => {
     const result = await h.gateway.stopLink("nosuchlnk");
-    expect(result.outcome).toBe("retry_later");
-    expect(result).toMatchObject({ detail: expect.stringContaining("275 Invalid payment link ID") });
+    expect(result.outcome).toBe("refused");
+    expect(result).toMatchObject({ reason: expect.stringContaining("275 Invalid payment link ID") });
   });
 });
 

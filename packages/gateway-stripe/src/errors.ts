@@ -103,13 +103,15 @@ export function classify(error: unknown): RetryLater | Refused {
 }
 
 /**
- * For `stopLink`, which has no refusal: a link that may still take money is never given up on. A 4xx
- * there (a revoked key, a link of another account) is logged in `detail` and retried, so it shows as a
- * pending stop until someone fixes the cause.
+ * For `stopLink`. A link Stripe says does not exist (404 `resource_missing`: deleted, or of another
+ * account) is `refused`: recorded as a refused stop for someone to look at, so that it does not hold
+ * back every later stop in the relay's queue. Any other 4xx (a revoked key, a permission) fails every
+ * call alike, so it is retried, with the reason in `detail`, and shows as a pending stop until someone
+ * fixes the cause.
  */
-export function classifyForStop(error: unknown): RetryLater {
+export function classifyForStop(error: unknown): RetryLater | Refused {
   const answer = classify(error);
-  return answer.outcome === "retry_later"
-    ? answer
-    : { outcome: "retry_later", detail: `refused by Stripe, retrying: ${answer.reason}` };
+  if (answer.outcome === "retry_later") return answer;
+  if (statusOf(error) === 404) return answer;
+  return { outcome: "retry_later", detail: `refused by Stripe, retrying: ${answer.reason}` };
 }

@@ -143,12 +143,12 @@ describe("stopLink: deactivate the Payment Link, then expire its open Checkout S
     expect(sessions.filter((s) => s.status !== "expired")).toEqual([]);
   });
 
-  test("a reference Stripe does not know is retried, never given up: the link may be payable elsewhere", async () => {
+  test("a reference Stripe does not know is refused (for someone to look at), not retried forever", async () => {
     harness = await stripeHarness();
     const answer = await harness.gateway.stopLink("plink_unknown");
     expect(answer).toMatchObject({
-      outcome: "retry_later",
-      detail: expect.stringContaining("resource_missing"),
+      outcome: "refused",
+      reason: expect.stringContaining("resource_missing"),
     });
   });
 });
