@@ -76,7 +76,8 @@ function isEvent(value: unknown): value is EventShape {
 /**
  * The Stripe event types Paylink acts on; every other verified event is acknowledged with no events.
  * `checkout.session.completed` counts only when the session is `paid`: an `unpaid` completion is a
- * delayed method (a bank debit) whose outcome comes later as `async_payment_succeeded` or `_failed`.
+ * delayed method (a bank debit) whose outcome comes later as `async_payment_succeeded` or `_failed`
+ * (the failure as `START_PAYMENT` then `PAYMENT_FAILED`, so that the machine records the failed attempt).
  */
 function mapEvent(event: EventShape): ProviderPaymentEvent[] {
   const session = event.data?.object as Partial<Stripe.Checkout.Session> | undefined;
@@ -87,7 +88,10 @@ function mapEvent(event: EventShape): ProviderPaymentEvent[] {
     case "checkout.session.async_payment_succeeded":
       return fromSession("PAYMENT_SUCCEEDED", session);
     case "checkout.session.async_payment_failed":
-      return fromSession("PAYMENT_FAILED", session);
+      // Stripe never reports the start of a delayed payment (an `unpaid` completion is not mapped, so that
+      // one arriving after the failure cannot leave the link in flight for good): the failure carries it,
+      // as the test provider's does. The machine refuses the start on a link already in flight or final.
+      return [...fromSession("START_PAYMENT", session), ...fromSession("PAYMENT_FAILED", session)];
     default:
       return [];
   }

@@ -58,13 +58,16 @@ describe("the mapping of Stripe's events", () => {
     });
   });
 
-  test("checkout.session.async_payment_failed → PAYMENT_FAILED", async () => {
+  test("checkout.session.async_payment_failed → START_PAYMENT then PAYMENT_FAILED (Stripe never reports the start)", async () => {
     const { payment, session } = await opened();
     harness.fake.payDelayed(session.id);
     expect(await parse(harness.fake.settle(session.id, false))).toMatchObject({
       outcome: "verified",
       eventType: "checkout.session.async_payment_failed",
-      events: [{ type: "PAYMENT_FAILED", paylinkId: payment.id, paymentReference: session.payment_intent }],
+      events: [
+        { type: "START_PAYMENT", paylinkId: payment.id, paymentReference: session.payment_intent },
+        { type: "PAYMENT_FAILED", paylinkId: payment.id, paymentReference: session.payment_intent },
+      ],
     });
   });
 
