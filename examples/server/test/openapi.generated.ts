@@ -353,10 +353,29 @@ export interface components {
              */
             expiresAt?: string | null;
         };
+        PaymentReadResponse: {
+            /** @enum {boolean} */
+            success: true;
+            data: components["schemas"]["PaymentRead"];
+        };
+        PaymentRead: components["schemas"]["Payment"] & {
+            /** @description Only on links made at a payment provider: the provider's object (`reference`), whether it has been stopped there (`stop`: none, pending, confirmed, refused), the provider payment that paid it, and the refund of a late payment. See docs/providers.md. */
+            providerState?: {
+                reference: string | null;
+                /** @enum {string} */
+                stop: "none" | "pending" | "confirmed" | "refused";
+                stopDetail: string | null;
+                paymentReference: string | null;
+                /** @enum {string} */
+                refund: "none" | "pending" | "succeeded" | "refused";
+                refundReference: string | null;
+                refundDetail: string | null;
+            };
+        };
         PaymentList: {
             /** @enum {boolean} */
             success: true;
-            data: components["schemas"]["Payment"][];
+            data: components["schemas"]["PaymentRead"][];
             /** @description True when more payments follow; fetch them with `starting_after=<last id of data>`. */
             has_more: boolean;
         };
@@ -946,7 +965,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaymentResponse"];
+                    "application/json": components["schemas"]["PaymentReadResponse"];
                 };
             };
             /** @description No or unknown API key — `api_key_missing`, `api_key_invalid` */

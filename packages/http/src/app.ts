@@ -25,6 +25,7 @@ import {
   registerOpenApi,
 } from "./openapi.js";
 import { paymentsApi } from "./payments-api.js";
+import { type ProviderAccount, providerWebhookRoutes } from "./provider-webhooks.js";
 import { type AuthFailureLimit, AuthFailuresExceeded, limitAuthFailures } from "./rate-limit.js";
 import { NOSNIFF, type Reply, toResponse } from "./replies.js";
 import { ROUTES, type Route } from "./routes.js";
@@ -87,6 +88,16 @@ export interface PaylinkAppOptions {
    * {@link AuthFailureLimit} for the exact rule. Default `false` (off).
    */
   readonly authFailureLimit?: AuthFailureLimit | false;
+  /**
+   * Payment-provider accounts whose webhooks come in here: each is served at
+   * `POST /webhooks/${gateway.provider}` (`/webhooks/stripe`, `/webhooks/dna`, `/webhooks/test`). One
+   * provider account is one Paylink account and mode (`scope`), and one provider is given at most once.
+   * No API key: the provider's signature, checked by `gateway.parseWebhook` on the raw body, is the
+   * authentication. Each event is recorded once per account and mode (a redelivery replays the first
+   * answer) and its payment events go through the machine. Not part of the merchant API: these paths are
+   * not in `/openapi.json`. See the README ("Provider webhooks"). Default: none (404 `route_missing`).
+   */
+  readonly providers?: readonly ProviderAccount[];
 }
 
 /** True when the request came through `@hono/node-server` over HTTP/1.x (its bindings carry `incoming`). */
@@ -155,6 +166,8 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
     payments: paymentsApi(docsBaseUrl),
     dna: dnaApi(),
   };
+  // Reads of the payments API also show a payment's `providerState` (when it has one); writes never do.
+  const paymentsRead = paymentsApi(docsBaseUrl, { providerState: true });
   const dialectOf = (path: string) =>
     path === "/v1" || path.startsWith("/v1/") ? dialects.dna : dialects.payments;
   // The response a keyed command stores in its own write: the same bytes the dialect answers.
@@ -265,8 +278,22 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
     paths.set(path, methods);
   };
   for (const route of served) {
-    const dialect = dialects[route.dialect];
+    const dialect =
+      route.dialect === "payments" && route.method === "GET" ? paymentsRead : dialects[route.dialect];
     on(route.method, route.routingPath, (c) => handle(c, route, dialect));
+  }
+
+  // Provider webhooks: outside the route table (no API key, no dialect, not in the OpenAPI document).
+  // Each path answers every method itself (405 with `Allow: POST` but for POST).
+  const providerRoutes = providerWebhookRoutes(options.providers ?? [], {
+    links,
+    idempotency,
+    now,
+    leaseMs,
+    report,
+  });
+  for (const [path, handler] of providerRoutes) {
+    app.all(path, (c) => handler(c.req.raw, isHttp1(c.env)));
   }
 
   // Documentation: the OpenAPI 3.1 document (generated once, on first request, from the route table),

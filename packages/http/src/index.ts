@@ -2,7 +2,8 @@
  * `@paylink/http` — the fetch-standard HTTP transport of Paylink (Hono): the payments API (dialect A,
  * `/payments…`) and the DNA Payments API (dialect B, `/v1/payment-links…`) over one core,
  * API-key auth, `Idempotency-Key`, `/openapi.json` and an interactive `/docs` page; with the options
- * `webhooks` and `events`, merchants' webhook endpoints and the event feed too. Start with
+ * `webhooks` and `events`, merchants' webhook endpoints and the event feed too; with `providers`, payment
+ * providers' webhooks in (`POST /webhooks/<provider>`). Start with
  * {@link createPaylinkApp}.
  * @packageDocumentation
  */
@@ -27,7 +28,16 @@ export {
 } from "./errors.js";
 export { IDEMPOTENCY_LEASE_MS, IDEMPOTENCY_RETENTION_MS, REPLAYED_HEADER } from "./idempotency.js";
 export type { OpenApiContact, OpenApiLicense, OpenApiServer } from "./openapi.js";
-export { toPaymentA } from "./payments-api.js";
+export { toPaymentA, toPaymentReadA } from "./payments-api.js";
+export {
+  PROVIDER_WEBHOOK_BODY_LIMIT_BYTES,
+  type ProviderAccount,
+  type ProviderEventResult,
+  type ProviderWebhookErrorCode,
+  providerEventFingerprint,
+  providerEventKey,
+  providerWebhookPath,
+} from "./provider-webhooks.js";
 export { type AuthFailureLimit, remoteClientOf } from "./rate-limit.js";
 export {
   CreatePaymentA,

@@ -39,6 +39,25 @@ export function toPaymentA(payment: Payment) {
   };
 }
 
+/**
+ * A payment as the payments API's reads (`GET /payments/{id}`, `GET /payments`) show it: exactly
+ * {@link toPaymentA}'s fields, plus `providerState` (as core keeps it) when the payment has one, i.e.
+ * when it was created through a payment gateway.
+ */
+export function toPaymentReadA(payment: Payment) {
+  const fields = toPaymentA(payment);
+  return payment.providerState === undefined ? fields : { ...fields, providerState: payment.providerState };
+}
+
+/** Options of {@link paymentsApi}. */
+export interface PaymentsApiOptions {
+  /**
+   * Show a payment's `providerState` (when it has one): for the reads only. Every other answer (create,
+   * cancel) keeps exactly the payments API's fields. Default false.
+   */
+  readonly providerState?: boolean;
+}
+
 /** Core's field names in the payments API's: only the list's cursor is spelled differently. */
 const toQueryName = (field: string) => (field === "startingAfter" ? "starting_after" : field);
 
@@ -51,7 +70,8 @@ export function parseCreatePayment(body: Record<string, unknown>): Parsed<Create
 }
 
 /** The payments API's writer; `doc_url` of errors is `${docsBaseUrl}/docs/errors.md#<code>`. */
-export function paymentsApi(docsBaseUrl: string): Dialect {
+export function paymentsApi(docsBaseUrl: string, options: PaymentsApiOptions = {}): Dialect {
+  const toJson = options.providerState === true ? toPaymentReadA : toPaymentA;
   const error = (failure: HttpError): Reply => {
     const spec = HTTP_ERRORS[failure.code];
     const body = JSON.stringify({
@@ -72,10 +92,10 @@ export function paymentsApi(docsBaseUrl: string): Dialect {
     allowApiKeyHeader: true,
     write(outcome: Outcome): Reply {
       if ("payment" in outcome) {
-        return json(200, JSON.stringify({ success: true, data: toPaymentA(outcome.payment) }));
+        return json(200, JSON.stringify({ success: true, data: toJson(outcome.payment) }));
       }
       if ("page" in outcome) {
-        const data = outcome.page.map(toPaymentA);
+        const data = outcome.page.map(toJson);
         return json(200, JSON.stringify({ success: true, data, has_more: outcome.hasMore }));
       }
       if ("data" in outcome) return json(200, JSON.stringify({ success: true, data: outcome.data }));

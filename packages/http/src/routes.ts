@@ -15,6 +15,7 @@ import {
   ListQueryA,
   PaymentEnvelopeA,
   PaymentListA,
+  PaymentReadEnvelopeA,
 } from "./schemas.js";
 import {
   CreatedWebhookEndpointEnvelopeA,
@@ -79,7 +80,7 @@ export const ROUTES: readonly Route[] = [
     summary: "Retrieve a payment",
     description:
       "Retrieve a payment of the key's account and mode. A link past its `expiresAt` reads as `expired`; a payment of another account or mode is missing (404).",
-    ok: { description: "The payment", schema: PaymentEnvelopeA },
+    ok: { description: "The payment", schema: PaymentReadEnvelopeA },
     endpoint: getPayment,
   }),
   route({

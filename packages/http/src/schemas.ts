@@ -3,7 +3,14 @@
  * generated from them, so the documentation cannot drift from what the server accepts and sends.
  */
 import { z } from "@hono/zod-openapi";
-import { CurrencySchema, KINDS, MetadataSchema, MinorUnitsSchema, STATUSES } from "@paylink/core";
+import {
+  CurrencySchema,
+  KINDS,
+  MetadataSchema,
+  MinorUnitsSchema,
+  ProviderStateSchema,
+  STATUSES,
+} from "@paylink/core";
 import { type ErrorType, HTTP_ERRORS, type HttpErrorCode } from "./errors.js";
 
 const isoDate = z.iso.datetime({ offset: true });
@@ -48,11 +55,28 @@ export const PaymentEnvelopeA = z
   .strictObject({ success: z.literal(true), data: PaymentA })
   .openapi("PaymentResponse");
 
+/**
+ * A payment as the reads (`GET /payments/{id}`, `GET /payments`) show it: the payments API's fields and,
+ * for a link made at a payment provider, `providerState` (absent otherwise). Every write answers
+ * {@link PaymentA} exactly.
+ */
+export const PaymentReadA = PaymentA.extend({
+  providerState: ProviderStateSchema.optional().meta({
+    description:
+      "Only on links made at a payment provider: the provider's object (`reference`), whether it has been stopped there (`stop`: none, pending, confirmed, refused), the provider payment that paid it, and the refund of a late payment. See docs/providers.md.",
+  }),
+}).openapi("PaymentRead");
+
+/** `{ success: true, data: payment }` of a read. */
+export const PaymentReadEnvelopeA = z
+  .strictObject({ success: z.literal(true), data: PaymentReadA })
+  .openapi("PaymentReadResponse");
+
 /** A page of payments, newest first. `has_more` says whether a next page exists. */
 export const PaymentListA = z
   .strictObject({
     success: z.literal(true),
-    data: z.array(PaymentA),
+    data: z.array(PaymentReadA),
     has_more: z.boolean().openapi({
       description: "True when more payments follow; fetch them with `starting_after=<last id of data>`.",
     }),

@@ -14,12 +14,13 @@ import { KEYS, SCOPE, setup } from "./helpers.js";
 const dialects = [paymentsApi(""), dnaApi()];
 
 describe("Retry-After in the error registry", () => {
-  it("has a default for exactly the codes a retry can help: a store failure, a key in use, a limited client", () => {
+  it("has a default for exactly the codes a retry can help: a store or provider failure, a key in use, a limited client", () => {
     const withDefault = Object.entries(HTTP_ERRORS)
       .filter(([, spec]) => "retryAfterSeconds" in spec)
       .map(([code]) => code);
     expect(withDefault.sort()).toEqual([
       "idempotency_key_in_use",
+      "provider_unavailable",
       "store_unavailable",
       "too_many_auth_failures",
     ]);

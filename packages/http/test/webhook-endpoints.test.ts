@@ -586,7 +586,7 @@ describe("bad input to POST /webhook_endpoints: a clear 4xx, and nothing stored"
     ["an object", { "payment_link.paid": true }, "events"],
     ["a number", 1, "events"],
     ["an empty list", [], "events"],
-    ["an unknown type", ["payment_link.refunded"], "events.0"],
+    ["an unknown type", ["payment_link.refund_created"], "events.0"],
     ["a type of no kind", ["paid"], "events.0"],
     ["a wildcard", ["*"], "events.0"],
     ["an unknown type after a known one", ["payment_link.paid", "nope"], "events.1"],
