@@ -71,6 +71,7 @@ export function setUp(synchronous: "full" | "normal" = "full") {
   return {
     links,
     raw,
+    filename,
     close() {
       raw.close();
       store.close();

@@ -78,6 +78,11 @@ export interface CommandOptions {
      * stores its answer itself: repeating such a command changes nothing).
      */
     readonly respond: (payment: Payment) => { readonly status: number; readonly body: string };
+    /**
+     * Called once the write that stored the response committed, so the transport need not store it
+     * again (one commit fewer). Not called when nothing was written with the key.
+     */
+    readonly onStored?: () => void;
   };
   /**
    * For `paymentSucceeded`: the provider's payment. It is recorded as `providerState.paymentReference`, and

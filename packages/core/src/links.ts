@@ -208,6 +208,7 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
         );
         if (written === KEY_LOST) return err(keyLost(id));
         if (!written) continue;
+        if (rejection === null) idempotency?.onStored?.();
       }
       if (rejection !== null) return err(rejection);
       return ok({ payment: next, changed: changed || (type === null && expiry.changes) });
@@ -369,7 +370,10 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
         keyed(idempotency, created),
       );
       if (written === KEY_LOST) return err(keyLost("(new payment)"));
-      if (written) return ok(created);
+      if (written) {
+        idempotency?.onStored?.();
+        return ok(created);
+      }
       // The id was taken (a random id collided): the provider object made for it must not stay payable.
       const orphan = created.providerState?.reference;
       if (gateway !== undefined && orphan != null) await gateway.stopLink(orphan).catch(() => undefined);

@@ -243,8 +243,8 @@ export function createPaylinkApp(options: PaylinkAppOptions): OpenAPIHono {
         fingerprintOf(request.method, pathname + search, bodyText),
         now(),
         leaseMs,
-        async (token) => {
-          const command = { idempotency: { key, token, respond: respond[dialect.name] } };
+        async (token, stored) => {
+          const command = { idempotency: { key, token, respond: respond[dialect.name], onStored: stored } };
           return write(
             dialect,
             await route.endpoint.run(services, { scope, command }, input.value),

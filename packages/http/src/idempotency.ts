@@ -62,7 +62,7 @@ export const IDEMPOTENCY_LEASE_MS = 10_000;
  *
  * `work` gets the claim's token and passes it to the command, which stores its response in the same
  * atomic write as the payment (see `IdempotentWrite` in core): a response can never be lost between the
- * write and the key. A command that writes nothing (a refusal, a repeated cancel) is stored here
+ * write and the key. The command then calls `stored` (core's `onStored`), and the key is not written again. A command that writes nothing (a refusal, a repeated cancel) is stored here
  * afterwards; should the process die first, the retry runs it again, which changes nothing. A claim
  * whose holder died is taken over by a retry once its lease (`leaseMs`) ended. A 5xx response, or a
  * throw, releases the key so the client may retry at once.
@@ -74,7 +74,7 @@ export async function idempotent(
   fingerprint: string,
   now: Date,
   leaseMs: number,
-  work: (token: string) => Promise<Reply>,
+  work: (token: string, stored: () => void) => Promise<Reply>,
   onStoreError: (error: unknown) => void,
 ): Promise<Reply | HttpError> {
   const token = randomBytes(16).toString("base64url");
@@ -113,15 +113,19 @@ export async function idempotent(
     };
   }
   let reply: Reply;
+  // Set when the command stored the response in its own write: then there is nothing left to store.
+  let storedByCommand = false;
   try {
-    reply = await work(token);
+    reply = await work(token, () => {
+      storedByCommand = true;
+    });
   } catch (error) {
     await store.releaseIdempotencyKey(scope, key, token).catch(onStoreError);
     throw error;
   }
   if (reply.status >= 500) {
     await store.releaseIdempotencyKey(scope, key, token).catch(onStoreError);
-  } else {
+  } else if (!storedByCommand) {
     // A no-op when the command already stored this response with its write. Should this write fail, the
     // key stays claimed without a response until its lease ends; then a retry runs the request again.
     await store

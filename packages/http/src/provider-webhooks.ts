@@ -181,6 +181,7 @@ export function providerWebhookHandler(
     events: readonly ProviderPaymentEvent[],
     key: string,
     token: string,
+    stored: () => void,
   ): Promise<Reply> {
     const results: ProviderEventResult[] = [];
     for (const [index, event] of events.entries()) {
@@ -199,6 +200,7 @@ export function providerWebhookHandler(
               idempotency: {
                 key,
                 token,
+                onStored: stored,
                 respond: (payment: Payment) => ({
                   status: 200,
                   body: processedBody(eventId, eventType, [...results, applied(payment)]),
@@ -286,7 +288,7 @@ export function providerWebhookHandler(
       providerEventFingerprint(provider, eventId),
       context.now(),
       context.leaseMs,
-      (token) => apply(eventId, eventType, events, key, token),
+      (token, stored) => apply(eventId, eventType, events, key, token, stored),
       (error) => report(error, { method: "POST", path }),
     );
     if ("status" in answer) return answer;

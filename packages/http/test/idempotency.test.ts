@@ -158,6 +158,42 @@ describe("Idempotency-Key", () => {
     expect(await again.text()).toBe(await canceled.text());
   });
 
+  it("a command that stored its answer with its write is not stored again; a refusal, which writes nothing, is", async () => {
+    const s = setup();
+    const completed: string[] = [];
+    const counting = setup({
+      links: s.links,
+      clock: s.clock,
+      idempotency: {
+        ...s.store,
+        completeIdempotencyKey: (...args: Parameters<typeof s.store.completeIdempotencyKey>) => {
+          completed.push(args[1]);
+          return s.store.completeIdempotencyKey(...args);
+        },
+      },
+    });
+    const ids = await s.seed();
+    const created = await counting.send("POST", "/payments", {
+      json: createBody,
+      headers: { "idempotency-key": "one-commit-create" },
+    });
+    const canceled = await counting.send("POST", `/payments/${ids.pending}/cancel`, {
+      headers: { "idempotency-key": "one-commit-cancel" },
+    });
+    const refused = await counting.send("POST", `/payments/${ids.paid}/cancel`, {
+      headers: { "idempotency-key": "refused-cancel" },
+    });
+    expect([created.status, canceled.status, refused.status]).toEqual([200, 200, 409]);
+    expect(completed).toEqual(["refused-cancel"]);
+    // Each is replayed all the same.
+    for (const key of ["one-commit-cancel", "refused-cancel"]) {
+      const path =
+        key === "refused-cancel" ? `/payments/${ids.paid}/cancel` : `/payments/${ids.pending}/cancel`;
+      const again = await s.send("POST", path, { headers: { "idempotency-key": key } });
+      expect(again.headers.get("idempotent-replayed")).toBe("true");
+    }
+  });
+
   it("a key whose holder died before its write: 409 with Retry-After during the lease, then the retry runs it", async () => {
     const s = setup();
     const headers = { "idempotency-key": "crash-before-write" };
