@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { err, ok, type Result, ResultAsync } from "neverthrow";
 import type { z } from "zod";
 import type {
@@ -336,7 +337,13 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
     }
     for (let attempt = 0; attempt <= maxRetries; attempt++) {
       const draft: Payment = {
-        id: ids.paymentId(),
+        // With a gateway, a keyed create's first id derives from its key: a retry of a create that died
+        // after the provider made its object asks the provider again for the same payment id, which is the
+        // provider's idempotency key, and gets the same object instead of a second payable one.
+        id:
+          attempt === 0 && gateway !== undefined && idempotency !== undefined
+            ? keyedPaymentId(scope, idempotency.key)
+            : ids.paymentId(),
         customerId: value.customerId,
         kind: value.kind,
         status: "pending",
@@ -450,6 +457,17 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
         return ok(await store.readEvents(after, limit));
       }),
   };
+}
+
+/**
+ * The payment id of a create made with an idempotency key (and a gateway): `pay_` and 24 URL-safe
+ * characters of SHA-256 over the scope and the key, the same for every retry of that request.
+ */
+function keyedPaymentId(scope: Scope, key: string): string {
+  const digest = createHash("sha256")
+    .update(`paylink-create\n${scope.accountId}\n${scope.livemode}\n${key}`, "utf8")
+    .digest("base64url");
+  return `pay_${digest.slice(0, 24)}`;
 }
 
 /** The response to store with a write, for a command given an idempotency key. */

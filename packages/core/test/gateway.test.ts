@@ -102,6 +102,49 @@ describe("createPaymentLinks({ gateway })", () => {
     });
   });
 
+  test("a keyed create retried after it died asks the provider again for the same payment id", async () => {
+    const { gateway, createdFor } = recordingGateway();
+    const store = createMemoryStore();
+    const clock = fakeClock();
+    const claim = async (token: string) =>
+      store.claimIdempotencyKey(
+        SCOPE,
+        {
+          key: "create-1",
+          fingerprint: "f",
+          response: null,
+          createdAt: clock.now().toISOString(),
+          token,
+          lockedUntil: clock.now().toISOString(),
+        },
+        new Date(0).toISOString(),
+      );
+    const respond = () => ({ status: 200, body: "{}" });
+    // The first attempt dies between the provider's answer and the insert.
+    const dying = createPaymentLinks({
+      store: { ...store, insert: () => Promise.reject(new Error("killed")) },
+      clock,
+      gateway,
+    });
+    await claim("first");
+    const died = await dying.create(SCOPE, linkInput(clock.now()), {
+      idempotency: { key: "create-1", token: "first", respond },
+    });
+    expect(died.isErr()).toBe(true);
+    // The retry takes the key over (its lease ended) and creates.
+    expect(await claim("second")).toBeUndefined();
+    const links = createPaymentLinks({ store, clock, gateway });
+    const created = (
+      await links.create(SCOPE, linkInput(clock.now()), {
+        idempotency: { key: "create-1", token: "second", respond },
+      })
+    )._unsafeUnwrap();
+    expect(createdFor.map((p) => p.id)).toEqual([created.id, created.id]);
+    // Another key, or another scope, is another id.
+    const other = (await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap();
+    expect(other.id).not.toBe(created.id);
+  });
+
   test("an id collision stops the provider object made for the lost id, and creates another", async () => {
     const { gateway, createdFor, stopped } = recordingGateway();
     const ids = ["pay_same", "pay_same", "pay_other"];
