@@ -10,7 +10,7 @@ export interface LoopOptions {
 
 /** A background loop: one run at a time, woken on demand and by a poll. */
 export interface Loop {
-  /** Starts polling and runs at once. Idempotent. */
+  /** Starts polling and runs at once; the process stays alive until {@link Loop.stop}. Idempotent. */
   start(): void;
   /** Stops polling and waits for the run in flight. */
   stop(): Promise<void>;
@@ -63,8 +63,9 @@ export function createLoop(work: () => Promise<unknown>, options: LoopOptions): 
     start() {
       if (started) return;
       started = true;
+      // Not unref'd: a started loop keeps its process alive until `stop()`, so a worker that runs only a
+      // relay (or a dispatcher) does not exit while a failed sink waits for its next poll.
       poller = setInterval(wake, options.pollMs);
-      poller.unref?.();
       wake();
     },
     async stop() {

@@ -72,7 +72,7 @@ export interface SinkRun {
 
 /** A relay: reads the outbox through the store and hands each event to every sink. */
 export interface Relay {
-  /** Starts the sinks' loops: woken by {@link Relay.wake} and by a poll. Idempotent. */
+  /** Starts the sinks' loops: woken by {@link Relay.wake} and by a poll. Keeps the process alive until {@link Relay.stop}. Idempotent. */
   start(): void;
   /** Stops polling, waits for the batches in flight to end, and releases this relay's leases. */
   stop(): Promise<void>;
