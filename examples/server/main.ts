@@ -2,11 +2,13 @@
  * `pnpm start`: the Paylink demo server on 127.0.0.1:$PORT (default 3000) over the SQLite file
  * $PAYLINK_DB (default ./.paylink/demo.db) or the PostgreSQL database $PAYLINK_PG_URL, answering loopback
  * hosts and those in $PAYLINK_ALLOWED_HOSTS; events go to webhooks and, with $PAYLINK_NATS_URL, to NATS
- * JetStream ($PAYLINK_WEBHOOK_RETRIES_MS replaces the retry schedule). Ctrl-C stops it cleanly; a second
- * Ctrl-C forces.
+ * JetStream ($PAYLINK_WEBHOOK_RETRIES_MS replaces the retry schedule). Links are hosted at the payment
+ * provider $PAYLINK_PROVIDER (`test`, the default, `stripe`, `dna` or `none`; see provider.ts for each
+ * one's variables). Ctrl-C stops it cleanly; a second Ctrl-C forces.
  */
 import { NATS_URL_ENV, parseRetrySchedule, WEBHOOK_RETRIES_ENV } from "./delivery.js";
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from "./hosts.js";
+import { type ProviderConfig, parseProvider } from "./provider.js";
 import { startDemoServer } from "./server.js";
 
 const port = Number(process.env.PORT ?? 3000);
@@ -23,9 +25,11 @@ const pgUrl = nonEmpty("PAYLINK_PG_URL");
 const natsUrl = nonEmpty(NATS_URL_ENV);
 let allowedHosts: string[];
 let retryScheduleMs: readonly number[] | undefined;
+let provider: ProviderConfig;
 try {
   allowedHosts = parseAllowedHosts(process.env[ALLOWED_HOSTS_ENV]);
   retryScheduleMs = parseRetrySchedule(process.env[WEBHOOK_RETRIES_ENV]);
+  provider = parseProvider(process.env);
 } catch (error) {
   console.error((error as Error).message);
   process.exit(1);
@@ -37,6 +41,7 @@ try {
     port,
     dbFile,
     allowedHosts,
+    provider,
     ...(pgUrl === undefined ? {} : { pgUrl }),
     ...(natsUrl === undefined ? {} : { natsUrl }),
     ...(retryScheduleMs === undefined ? {} : { retryScheduleMs }),

@@ -8,11 +8,14 @@ import {
   type Kind,
   LINK_STATUSES,
   type Payment,
+  type ProviderState,
   type Status,
   toMajorUnits,
 } from "@paylink/core";
+import type { TestLinkStatus, TestOutage } from "@paylink/gateway-test";
 import type { SinkLag } from "@paylink/relay";
 import { type Fragment, type Html, html, trusted } from "./html.js";
+import { TEST_OUTAGES } from "./provider.js";
 
 /** The demo's test cards: the first succeeds, the second is declined. */
 export const TEST_CARDS = { success: "4242 4242 4242 4242", declined: "4000 0000 0000 0002" } as const;
@@ -68,6 +71,10 @@ export const PAY_RESULTS = {
     text: `That is not a test card, so nothing happened. Use ${unbroken(TEST_CARDS.success)} (succeeds) or ${unbroken(TEST_CARDS.declined)} (declined). This demo never takes real card numbers.`,
   },
   not_payable: { ok: false, text: "This link could not be paid: see its status below." },
+  paid_late: {
+    ok: false,
+    text: "The test provider took your payment, but this link had been canceled (or had expired) at the merchant: the merchant's system refunds it automatically.",
+  },
 } as const;
 /** A result the pay form's redirect may name (`?result=`); any other value shows nothing. */
 export type PayResult = keyof typeof PAY_RESULTS;
@@ -79,11 +86,89 @@ const flash = (message: { ok: boolean; text: Fragment } | undefined): Html | "" 
       ? html`<p class="notice" role="status">${message.text}</p>`
       : html`<p class="error" role="alert">${message.text}</p>`;
 
-/** The customer's hosted page of one payment. */
-export function payPageBody(payment: Payment, now: Date, result: PayResult | undefined): Html {
+/**
+ * Where the customer of a link with a provider object (`providerState.reference`) pays it:
+ * - `test`: at the in-process test provider, through this page's form, while the provider's link is
+ *   `open` (`unknown` when the provider does not know the link: it keeps links in memory only);
+ * - `hosted`: on the provider's own page (Stripe, DNA), the payment's `url`;
+ * - `unconnected`: at a provider this server is not running with, so nowhere from here.
+ */
+export type AtProvider =
+  | { readonly kind: "test"; readonly reference: string; readonly status: TestLinkStatus | "unknown" }
+  | { readonly kind: "hosted"; readonly provider: string; readonly url: string }
+  | { readonly kind: "unconnected"; readonly provider: string };
+
+const LOCALLY_CLOSED = new Set<Status>(["canceled", "expired"]);
+
+/** What the hosted page says of a link paid at its provider. */
+interface ProviderNote {
+  /** Whether the pay form is offered. */
+  readonly payable: boolean;
+  readonly note: Html | "";
+  /** The note says why the link cannot be paid: the usual closed message is left out. */
+  readonly final?: true;
+}
+
+/** The note under the status of a link paid at its provider, and whether its form is offered. */
+function providerNote(payment: Payment, at: AtProvider, now: Date): ProviderNote {
+  const closedHere = LOCALLY_CLOSED.has(payment.status);
+  const word = payment.status === "expired" ? "Expired" : "Canceled";
+  if (at.kind === "test") {
+    if (at.status === "open")
+      return {
+        payable: true,
+        note: closedHere
+          ? html`<p class="error" role="status" data-field="provider-note">${word} here, not yet stopped at the provider: the test provider still takes a payment, which the merchant's system then refunds (a late payment).</p>`
+          : html`<p class="hint" data-field="provider-note">You pay at the test provider (in this server's process); its signed webhook reports the payment to the merchant.</p>`,
+      };
+    if (at.status === "unknown")
+      return {
+        payable: false,
+        final: true,
+        note: html`<p class="final" role="status" data-field="provider-note">The test provider does not know this link: it keeps its links in memory, and the server has restarted since the link was made. It cannot be paid.</p>`,
+      };
+    return {
+      payable: false,
+      note:
+        at.status === "paid" && closedHere
+          ? html`<p class="hint" data-field="provider-note">The test provider took a payment after the link was ${payment.status} here: the merchant's system refunds it.</p>`
+          : at.status === "stopped"
+            ? html`<p class="hint" data-field="provider-note">Stopped at the provider too.</p>`
+            : "",
+    };
+  }
+  if (at.kind === "hosted") {
+    // Only a web address is linked: the URL is the provider's answer, not ours.
+    if (!can(payment, "START_PAYMENT", now) || !/^https?:\/\//i.test(at.url))
+      return { payable: false, note: "" };
+    return {
+      payable: false,
+      final: true,
+      note: html`<p class="notice" data-field="provider-note">This link is paid at ${at.provider}: <a href="${at.url}">pay on ${at.provider}'s page</a>.</p>`,
+    };
+  }
+  return {
+    payable: false,
+    final: true,
+    note: html`<p class="final" role="status" data-field="provider-note">This link is hosted by the provider "${at.provider}", which this server is not running with (PAYLINK_PROVIDER): it cannot be paid here.</p>`,
+  };
+}
+
+/**
+ * The customer's hosted page of one payment. `atProvider` is given for a link with a provider object:
+ * the pay form is then offered while the test provider's link is open (even on a link canceled here:
+ * that is a late payment), never for another provider. Without it the machine decides, as always.
+ */
+export function payPageBody(
+  payment: Payment,
+  now: Date,
+  result: PayResult | undefined,
+  atProvider?: AtProvider,
+): Html {
   const amount = formatAmount(payment.amountTotal, payment.currency);
   const isLink = payment.kind === "link";
-  const payable = isLink && can(payment, "START_PAYMENT", now);
+  const viaProvider = isLink && atProvider !== undefined ? providerNote(payment, atProvider, now) : undefined;
+  const payable = viaProvider?.payable ?? (isLink && can(payment, "START_PAYMENT", now));
   const action = `/pay/${encodeURIComponent(payment.id)}/pay`;
   const form = html`<form method="post" action="${action}" class="pay">
 <label for="card">Card number</label>
@@ -101,12 +186,14 @@ ${flash(result === undefined ? undefined : PAY_RESULTS[result])}
 <p class="amount" data-field="amount">${amount}</p>
 <p class="breakdown">${formatAmount(payment.amountSubtotal, payment.currency)} + tax ${formatAmount(payment.taxAmount, payment.currency)}</p>
 <p>Status: <strong data-field="status-words">${STATUS_WORDS[payment.status]}</strong> ${badge(payment.status)}</p>
-${payable ? form : closed}
+${viaProvider?.note ?? ""}
+${payable ? form : viaProvider?.final ? "" : closed}
 <dl class="facts">
 <dt>Link</dt><dd class="mono">${payment.id}</dd>
 ${isLink ? html`<dt>Expires</dt><dd>${formatDate(payment.expiresAt)}</dd>` : ""}
 ${payment.paidAt === null ? "" : html`<dt>Paid</dt><dd>${formatDate(payment.paidAt)}</dd>`}
 ${payment.canceledAt === null ? "" : html`<dt>Canceled</dt><dd>${formatDate(payment.canceledAt)}</dd>`}
+${payment.providerState?.reference == null ? "" : html`<dt>Provider</dt><dd class="mono">${payment.provider} · ${payment.providerState.reference}</dd>`}
 </dl>
 </div></main>
 <footer>A hosted payment page of the Paylink demo server. No real payment is made.</footer>`;
@@ -140,9 +227,98 @@ export const MERCHANT_PAGE_SIZE = 50;
 
 const NEWEST: MerchantPaging = { cursor: null, older: null };
 
+/** The payment provider as the merchant page shows it. */
+export interface MerchantProvider {
+  /** `test`, `stripe` or `dna`. */
+  readonly name: string;
+  /** Where its webhooks come in. */
+  readonly webhookUrl: string;
+  /**
+   * For the test provider only: the outage its API is in (`null` when it answers), which the page can
+   * switch (`POST /merchant/provider/outage`, `POST /merchant/provider/restore`).
+   */
+  readonly outage?: TestOutage | null;
+}
+
+/** What the outage buttons of the test provider do, in words. */
+const OUTAGE_WORDS: Record<TestOutage, string> = {
+  refused: "refuses connections",
+  "500": "answers HTTP 500",
+  "429": "answers HTTP 429 (Retry-After: 2 s)",
+  hang: "never answers (the gateway gives up after its timeout)",
+};
+
+/** The stop of a link's provider object, in words: `open`, `stop pending`, `stopped ✓`, `stop refused: …`. */
+function stopWords(state: ProviderState, status: Status): string {
+  switch (state.stop) {
+    case "none":
+      return status === "paid" ? "paid" : "open";
+    case "pending":
+      return "stop pending";
+    case "confirmed":
+      return "stopped ✓";
+    case "refused":
+      return `stop refused: ${state.stopDetail ?? "(no reason given)"}`;
+  }
+}
+
+/** The refund of a late payment, in words. */
+function refundWords(state: ProviderState): string {
+  switch (state.refund) {
+    case "none":
+      return "refund pending";
+    case "pending":
+      return `refund pending at the provider ${state.refundReference ?? ""}`.trimEnd();
+    case "succeeded":
+      return `refund succeeded ${state.refundReference ?? ""}`.trimEnd();
+    case "refused":
+      return `refund refused: ${state.refundDetail ?? "(no reason given)"}`;
+  }
+}
+
+/**
+ * The Provider cell of a payment: `—` without a provider object; else the stop and, for a payment the
+ * provider took on a canceled or expired link, the late payment and its refund.
+ */
+function providerCell(payment: Payment): Html {
+  const state = payment.providerState;
+  if (state === undefined) return html`<td data-field="provider"><span class="muted">—</span></td>`;
+  const late = state.paymentReference !== null && LOCALLY_CLOSED.has(payment.status);
+  return html`<td class="small" data-field="provider" data-stop="${state.stop}" data-refund="${late ? state.refund : ""}">${
+    state.reference === null ? "" : html`<div class="mono muted">${state.reference}</div>`
+  }<div data-field="stop">${stopWords(state, payment.status)}</div>${
+    late
+      ? html`<div data-field="late-payment"><span class="badge s-failed">late payment</span> <span class="mono">${state.paymentReference}</span> · ${refundWords(state)}</div>`
+      : ""
+  }</td>`;
+}
+
+/** The line about the provider above the table; for the test provider, its outage switches. */
+function providerSection(provider: MerchantProvider | undefined): Html | "" {
+  if (provider === undefined)
+    return html`<p class="small muted" data-field="provider-line">No payment provider (PAYLINK_PROVIDER=none): links have no provider object.</p>`;
+  const line = html`<p class="small" data-field="provider-line">Provider: <strong>${provider.name}</strong> · its webhooks come in at <span class="mono">${provider.webhookUrl}</span>. A cancel (or expiry) is carried to it by the relay: <em>stop pending</em> until it confirms.</p>`;
+  if (provider.outage === undefined) return line;
+  const state =
+    provider.outage === null
+      ? html`<span data-field="outage" data-outage="none">answering normally</span>`
+      : html`<span class="badge s-canceled" data-field="outage" data-outage="${provider.outage}">outage: ${provider.outage}</span> its API ${OUTAGE_WORDS[provider.outage]}`;
+  const buttons = TEST_OUTAGES.map(
+    (kind) =>
+      html` <button class="danger" type="submit" name="kind" value="${kind}" title="The API ${OUTAGE_WORDS[kind]}">${kind}</button>`,
+  );
+  return html`${line}
+<div class="small" data-field="test-provider">Test provider: ${state}.
+<form class="inline" method="post" action="/merchant/provider/outage"> Outage:${buttons}</form>
+<form class="inline" method="post" action="/merchant/provider/restore"> <button class="danger" type="submit">restore</button></form>
+<p class="hint">In an outage, stops and refunds wait (the relay retries them with backoff) and new links cannot be created; the customer's side still works, so a link canceled here can still be paid on its page.</p></div>`;
+}
+
 /**
  * The merchant page: one page of the demo account's payments (the caller reads it, newest first), a
- * Cancel button where the machine allows it, and links to the newest and the next older page.
+ * Cancel button where the machine allows it, links to the newest and the next older page, each link's
+ * state at its provider (stop, late payment, refund) and, with `provider`, the provider's line (for the
+ * test provider, its outage switches). Without `provider` the page says there is none.
  */
 export function merchantPageBody(
   payments: readonly Payment[],
@@ -150,6 +326,7 @@ export function merchantPageBody(
   message?: MerchantFlash,
   paging: MerchantPaging = NEWEST,
   lag?: readonly SinkLag[],
+  provider?: MerchantProvider,
 ): Html {
   const { cursor, older } = paging;
   // A cancel on an older page sends its cursor along, so the redirect comes back to that page.
@@ -170,6 +347,7 @@ export function merchantPageBody(
         : html`<details class="meta"><summary>metadata (${metadata.length})</summary><div data-field="metadata">${metadata.map(([key, value]) => html`<div>${key}: ${String(value)}</div>`)}</div></details>`
     }</td>
 <td class="small">${formatDate(payment.createdAt)}</td>
+${providerCell(payment)}
 <td>${cancel} <a class="small" href="/merchant/events?payment=${encodeURIComponent(payment.id)}">events</a></td>
 </tr>`;
   });
@@ -188,10 +366,11 @@ export function merchantPageBody(
 <h1>Payments</h1>
 <p class="lead">The payments of the demo account, newest first, ${MERCHANT_PAGE_SIZE} a page${cursor === null ? "" : " (an older page)"}: ${payments.length} on this page, ${cancelable} can be canceled now. The Cancel button appears only where the lifecycle machine allows a cancel.</p>
 ${message === undefined ? "" : flash(message)}
+${providerSection(provider)}
 ${lag === undefined ? "" : html`<p class="small" data-field="relay">Event delivery: ${lag.map((l, i) => html`${i > 0 ? " · " : ""}<span data-sink="${l.sink}">${l.sink} ${l.events === 0 ? "caught up" : `${l.events} behind (${l.seconds.toFixed(0)} s)`}</span>`)} — <a href="/merchant/events">events &amp; webhooks</a></p>`}
 <table>
-<thead><tr><th>ID</th><th>Kind</th><th>Status</th><th class="num">Amount</th><th>Description</th><th>Created</th><th>Action</th></tr></thead>
-<tbody>${rows.length === 0 ? html`<tr><td colspan="7" class="muted">${empty}</td></tr>` : rows}</tbody>
+<thead><tr><th>ID</th><th>Kind</th><th>Status</th><th class="num">Amount</th><th>Description</th><th>Created</th><th>Provider</th><th>Action</th></tr></thead>
+<tbody>${rows.length === 0 ? html`<tr><td colspan="8" class="muted">${empty}</td></tr>` : rows}</tbody>
 </table>
 ${pager}
 <h2>Create a payment link</h2>

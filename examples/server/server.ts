@@ -2,7 +2,9 @@
  * The demo server: both API dialects of `@paylink/http` over the embedded SQLite store, server-rendered
  * pages (the merchant page `/`, the hosted payment page `/pay/{id}`, the lifecycle at `/lifecycle`; see
  * `web.ts`), one log line per request and a graceful stop. Every request is first checked against the
- * allowed hosts (`hosts.ts`): any other `Host` is refused before a page or the API sees it.
+ * allowed hosts (`hosts.ts`): any other `Host` is refused before a page or the API sees it. With a
+ * payment provider (`provider.ts`), links are hosted at it: created there, stopped there when canceled or
+ * expired, late payments refunded there, and its webhooks come in at `POST /webhooks/<provider>`.
  */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -15,6 +17,7 @@ import {
   systemClock,
 } from "@paylink/core";
 import type { DeliveryStore } from "@paylink/core/store";
+import type { TestWebhook } from "@paylink/gateway-test";
 import { createPaylinkApp, type ServerHandle, serve, staticKeys } from "@paylink/http";
 import { createPostgresStore } from "@paylink/store-postgres";
 import { createSqliteStore } from "@paylink/store-sqlite";
@@ -22,6 +25,13 @@ import pg from "pg";
 import { type Delivery, startDelivery } from "./delivery.js";
 import { createDeliveryPages, registerCurl } from "./delivery-pages.js";
 import { type AllowedHosts, allowedHosts, LOOPBACK_HOSTS, refuseOtherHosts } from "./hosts.js";
+import {
+  createDemoProvider,
+  type DemoProvider,
+  type ProviderConfig,
+  providerBannerLine,
+  TEST_PROVIDER_NOT_SHARED,
+} from "./provider.js";
 import { createReceiver } from "./receiver.js";
 import { DEMO_ACCOUNT, DEMO_KEY, DEMO_PAYMENTS, DEMO_SCOPE, type DemoId, seedDemo } from "./seed.js";
 import { createWebPages } from "./web.js";
@@ -101,6 +111,19 @@ function redactUrl(url: string): string {
   }
 }
 
+/**
+ * `links` whose `create` names `provider` as every new link's provider: the provider's sinks act on their
+ * own provider's links only (`payment.provider`), and every link this server makes is hosted at it,
+ * whatever provider a client's `POST /payments` named. Charges have no provider object and keep theirs.
+ */
+function hostedAt(links: PaymentLinks, provider: string): PaymentLinks {
+  return {
+    ...links,
+    create: (scope, input, options) =>
+      links.create(scope, input.kind === "charge" ? input : { ...input, provider }, options),
+  };
+}
+
 /** Options of {@link startDemoServer}. */
 export interface DemoOptions {
   /** Port on 127.0.0.1; 0 picks a free one. */
@@ -116,7 +139,7 @@ export interface DemoOptions {
   /** How often the relay and the dispatcher look for other processes' work. Default 1 000 ms. */
   readonly deliveryPollMs?: number;
   readonly hostname?: string;
-  /** Where the one-line-per-request log goes. Default: `console.log`. */
+  /** Where the one-line-per-request log (and a line per provider answer) goes. Default: `console.log`. */
   readonly log?: (line: string) => void;
   /** Time source (tests). Default: core's `systemClock`. */
   readonly clock?: Clock;
@@ -125,6 +148,13 @@ export interface DemoOptions {
    * dot allows subdomains too. The address the server listens on, unless a wildcard, is added.
    */
   readonly allowedHosts?: readonly string[];
+  /**
+   * The payment provider links are hosted at (`PAYLINK_PROVIDER`, read by `parseProvider`; `main.ts`
+   * defaults it to the test provider). Default here: `none`, links without a provider object.
+   */
+  readonly provider?: ProviderConfig;
+  /** Backoff of a failing relay sink (a provider in an outage). Default `DEMO_RELAY_BACKOFF` (1 → 10 s). */
+  readonly deliveryBackoff?: { readonly firstMs: number; readonly maxMs: number };
 }
 
 /** A running demo server. */
@@ -142,12 +172,19 @@ export interface DemoServer {
   readonly registerCurl: string;
   /** The hosts it answers (and form posts may come from). */
   readonly hosts: AllowedHosts;
+  /** The payment provider links are hosted at, or `undefined` (`none`). */
+  readonly provider: DemoProvider | undefined;
   /** Stops accepting, finishes requests in flight, then closes the store. Idempotent. */
   close(): Promise<void>;
 }
 
-/** Starts the demo: opens (and seeds) the store, serves both dialects, and returns once ready. */
+/**
+ * Starts the demo: opens (and seeds) the store, serves both dialects, and returns once ready. The test
+ * provider with `pgUrl` is refused ({@link TEST_PROVIDER_NOT_SHARED}).
+ */
 export async function startDemoServer(options: DemoOptions): Promise<DemoServer> {
+  if (options.pgUrl !== undefined && options.provider?.name === "test")
+    throw new Error(TEST_PROVIDER_NOT_SHARED);
   const log = options.log ?? ((line: string) => console.log(line));
   const hostname = options.hostname ?? "127.0.0.1";
   // The address it listens on is a host it is served on (unless loopback, already in, or a wildcard,
@@ -174,7 +211,9 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
   const clock = options.clock ?? systemClock;
 
   let delivery: Delivery;
+  let provider: DemoProvider | undefined;
   try {
+    provider = createDemoProvider(options.provider ?? { name: "none" }, { base, clock });
     // Several demo servers may start on one PostgreSQL database at once: one seeds, the others then find
     // every demo payment there.
     await store.exclusive(() => seedDemo(store, { urlFor, clock }));
@@ -182,14 +221,37 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
       ...(options.natsUrl === undefined ? {} : { natsUrl: options.natsUrl }),
       ...(options.retryScheduleMs === undefined ? {} : { retryScheduleMs: options.retryScheduleMs }),
       ...(options.deliveryPollMs === undefined ? {} : { pollMs: options.deliveryPollMs }),
+      ...(options.deliveryBackoff === undefined ? {} : { backoff: options.deliveryBackoff }),
+      ...(provider === undefined
+        ? {}
+        : {
+            gateway: provider.gateway,
+            clock,
+            onProviderOutcome: (outcome) => {
+              // Retries are the relay's (its onError says so); already-recorded ones are redeliveries.
+              if (outcome.outcome === "retry_later" || outcome.outcome === "already_recorded") return;
+              const about = outcome.sink === "stop" ? outcome.reference : outcome.paymentReference;
+              const detail = outcome.detail ?? outcome.error?.code;
+              log(
+                `[${provider!.name}] ${outcome.sink} ${outcome.paymentId} ${about}: ${outcome.outcome}${detail === undefined ? "" : ` (${detail})`}`,
+              );
+            },
+          }),
     });
   } catch (error) {
     await server.close();
     await store.close();
     throw error;
   }
-  // Every commit through these links wakes the relay in this process: events leave at once.
-  const links = createPaymentLinks({ store: delivery.relay.notifying(store), clock, urlFor });
+  // Every commit through these links wakes the relay in this process: events leave at once. With a
+  // provider, `create` makes the provider's object first, and a cancel marks its stop pending.
+  const plain = createPaymentLinks({
+    store: delivery.relay.notifying(store),
+    clock,
+    urlFor,
+    ...(provider === undefined ? {} : { gateway: provider.gateway }),
+  });
+  const links = provider === undefined ? plain : hostedAt(plain, provider.name);
   const receiver = createReceiver({
     endpoints: (scope) => store.listEndpoints(scope),
     scope: DEMO_SCOPE,
@@ -215,9 +277,30 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     title: "Paylink demo API",
     authenticate: staticKeys({ [DEMO_KEY]: { accountId: DEMO_ACCOUNT, livemode: false, canWrite: true } }),
     authFailureLimit: DEMO_AUTH_FAILURE_LIMIT,
+    ...(provider === undefined ? {} : { providers: [{ gateway: provider.gateway, scope: DEMO_SCOPE }] }),
   });
 
-  const pages = createWebPages({ links, scope: DEMO_SCOPE, clock, hosts, lag: () => delivery.relay.lag() });
+  /**
+   * A webhook of the test provider, delivered as the provider would: a POST of its raw body and headers
+   * to `/webhooks/test`, through the same handler as any request (host check, log line, the API's intake).
+   */
+  const deliverWebhook = (webhook: TestWebhook) =>
+    handler(
+      new Request(provider!.webhookUrl, {
+        method: "POST",
+        // `host` as a client sends it (the host check answers a request without one 400).
+        headers: { host: new URL(base).host, "content-type": "application/json", ...webhook.headers },
+        body: webhook.rawBody,
+      }),
+    );
+  const pages = createWebPages({
+    links,
+    scope: DEMO_SCOPE,
+    clock,
+    hosts,
+    lag: () => delivery.relay.lag(),
+    ...(provider === undefined ? {} : { provider: { ...provider, deliverWebhook } }),
+  });
 
   /**
    * The host check first (DNS rebinding: another `Host` gets 421 before anything is read or changed),
@@ -270,6 +353,7 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     options.pgUrl === undefined
       ? `  Database        ${options.dbFile} (SQLite; delete it to start over)`
       : `  Database        ${redactUrl(options.pgUrl)} (PostgreSQL, migrated; other demo servers may share it)`,
+    providerBannerLine(provider),
     `  Events          ${base}/merchant/events   (relay lag, webhook deliveries, events; sinks: ${delivery.sinks.join(", ")})`,
     `  Webhooks        ${base}/demo/webhooks   (a receiver that verifies signatures)`,
     `  Allowed hosts   ${[...LOOPBACK_HOSTS, ...hosts.extra].join(", ")}  (any other Host: 421; add names with PAYLINK_ALLOWED_HOSTS)`,
@@ -295,6 +379,7 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     delivery,
     registerCurl: registerCurl(base, DEMO_KEY),
     hosts,
+    provider,
     close() {
       closing ??= (async () => {
         await server.close();

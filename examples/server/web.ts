@@ -3,7 +3,11 @@
  *
  * - `GET /` — the merchant page; `POST /merchant/payments` creates a link, `POST
  *   /merchant/payments/{id}/cancel` cancels one;
- * - `GET /pay/{id}` — the customer's hosted page (records a view); `POST /pay/{id}/pay` pays with a test card;
+ * - `GET /pay/{id}` — the customer's hosted page (records a view); `POST /pay/{id}/pay` pays with a test card
+ *   (for a link of the test provider, at the provider, whose signed webhook then comes in at
+ *   `/webhooks/test` as any provider's would);
+ * - `POST /merchant/provider/outage` and `POST /merchant/provider/restore` — the test provider's outage
+ *   switches;
  * - `GET /lifecycle` — the diagram generated from the machine, with the account's counts.
  *
  * Pages call the commands directly with the demo's scope: no API key is involved or printed. Form posts
@@ -24,11 +28,13 @@ import {
   type Status,
   toMinorUnits,
 } from "@paylink/core";
+import type { TestWebhook } from "@paylink/gateway-test";
 import type { SinkLag } from "@paylink/relay";
 import { lifecycleSvg } from "./diagram.js";
 import { type AllowedHosts, allowedHosts } from "./hosts.js";
 import { page } from "./html.js";
 import {
+  type AtProvider,
   FORM_CURRENCIES,
   lifecyclePageBody,
   MERCHANT_PAGE_SIZE,
@@ -41,6 +47,16 @@ import {
   payPageBody,
   TEST_CARDS,
 } from "./pages.js";
+import { type DemoProvider, TEST_OUTAGES } from "./provider.js";
+
+/** The payment provider as the pages use it. */
+export interface PagesProvider extends DemoProvider {
+  /**
+   * Delivers a webhook of the test provider to this server's own intake (`POST /webhooks/test`), as the
+   * provider would, and answers the intake's response.
+   */
+  deliverWebhook(webhook: TestWebhook): Promise<Response>;
+}
 
 /** Options of {@link createWebPages}. */
 export interface WebPagesOptions {
@@ -54,6 +70,12 @@ export interface WebPagesOptions {
   readonly hosts?: AllowedHosts;
   /** How far each relay sink is behind, shown on the merchant page (`relay.lag`). Default: not shown. */
   readonly lag?: () => Promise<readonly SinkLag[]>;
+  /**
+   * The payment provider links are hosted at. A link with a provider object is then paid at it (for the
+   * test provider, through the pay form), and the merchant page shows the provider and, for the test
+   * provider, its outage switches. Default: none.
+   */
+  readonly provider?: PagesProvider;
 }
 
 const ID = /^[A-Za-z0-9_.:-]{1,255}$/;
@@ -61,6 +83,8 @@ const FORM_LIMIT_BYTES = 8 * 1024;
 const LINK_LIFETIME_MS = 7 * 86_400_000;
 const LIST_PAGE = 100;
 const LIST_MAX = 10_000;
+/** How often a test provider's webhook the intake could not take is sent again. */
+const WEBHOOK_RETRIES = 3;
 
 const redirect = (location: string) =>
   // Relative, so the browser stays on the origin it used (127.0.0.1 or localhost): `form-action 'self'`.
@@ -176,6 +200,20 @@ export function createWebPages(
     }
   }
 
+  /**
+   * Where a link with a provider object is paid, or `undefined` for a payment without one (which is paid
+   * here, through the machine, as always).
+   */
+  function atProvider(payment: Payment): AtProvider | undefined {
+    const reference = payment.providerState?.reference;
+    if (reference == null) return undefined;
+    const provider = options.provider;
+    if (provider === undefined || payment.provider !== provider.name)
+      return { kind: "unconnected", provider: payment.provider };
+    if (provider.test === undefined) return { kind: "hosted", provider: provider.name, url: payment.url };
+    return { kind: "test", reference, status: provider.test.gateway.link(reference)?.status ?? "unknown" };
+  }
+
   async function payPage(request: Request, id: string): Promise<Response> {
     // Opening the page records a view; a HEAD only reads.
     const read = request.method === "HEAD" ? await links.get(scope, id) : await links.view(scope, id);
@@ -186,7 +224,7 @@ export function createWebPages(
     const title = payment.kind === "link" ? "Pay" : "Charge";
     return page({
       title: `${title} ${payment.id}`,
-      body: payPageBody(payment, clock.now(), result),
+      body: payPageBody(payment, clock.now(), result, atProvider(payment)),
       section: null,
     });
   }
@@ -202,6 +240,12 @@ export function createWebPages(
     // A charge is collected directly, never through its page.
     if (current.value.kind !== "link") return back("not_payable");
     if (!succeeds && !declined) return back("unknown_card");
+    const at = atProvider(current.value);
+    if (at !== undefined) {
+      // Stripe's and DNA's links are paid on their own pages; only the test provider's here.
+      if (at.kind !== "test") return back("not_payable");
+      return payAtTestProvider(id, at.reference, succeeds, back);
+    }
     const started = await links.startPayment(scope, id);
     if (started.isErr()) {
       if (started.error.code === "not_found") return notFound();
@@ -211,6 +255,65 @@ export function createWebPages(
     const outcome = succeeds ? await links.paymentSucceeded(scope, id) : await links.paymentFailed(scope, id);
     if (outcome.isErr()) return unavailable(outcome.error);
     return back(succeeds ? "paid" : "declined");
+  }
+
+  /**
+   * The customer pays (or is declined) at the test provider, which answers with its signed webhook; that
+   * webhook is delivered to this server's own `POST /webhooks/test`, the intake every provider webhook
+   * goes through (verified, recorded once, the machine decides). Whether the link is open here does not
+   * matter to the provider: paying a link canceled here but not yet stopped there is a late payment.
+   */
+  async function payAtTestProvider(
+    id: string,
+    reference: string,
+    succeeds: boolean,
+    back: (result: PayResult) => Response,
+  ): Promise<Response> {
+    const test = options.provider!.test!;
+    const answer = succeeds
+      ? await test.gateway.pay(reference, TEST_CARDS.success)
+      : await test.gateway.fail(reference);
+    if (answer.outcome === "not_payable" || answer.outcome === "invalid_card") return back("not_payable");
+    // As a provider does, a webhook the intake could not take now (409 in flight, 5xx) is sent again.
+    let delivered = await options.provider!.deliverWebhook(answer.webhook);
+    for (
+      let retry = 1;
+      retry <= WEBHOOK_RETRIES && (delivered.status === 409 || delivered.status >= 500);
+      retry++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 200 * retry));
+      delivered = await options.provider!.deliverWebhook(answer.webhook);
+    }
+    if (!delivered.ok) {
+      console.error(`[demo pages] the test provider's webhook for ${id} answered ${delivered.status}`);
+      return page({
+        title: "Try again",
+        body: messageBody(
+          "The payment was not recorded",
+          `The test provider ${answer.outcome === "paid" ? "took the payment" : "declined the card"}, but this server's webhook intake answered ${delivered.status}, ${WEBHOOK_RETRIES + 1} times: it is not recorded here (see the server's console).`,
+        ),
+        section: null,
+        status: 503,
+      });
+    }
+    if (answer.outcome === "declined") return back("declined");
+    const now = await links.get(scope, id);
+    if (now.isErr()) return unavailable(now.error);
+    return back(now.value.status === "paid" ? "paid" : "paid_late");
+  }
+
+  /** Switches the test provider's outage (`kind`) on, or off (`restore`). */
+  function switchOutage(form: URLSearchParams, restore: boolean): Response {
+    const test = options.provider?.test;
+    if (test === undefined) return notFound("There is no page at this address.");
+    if (restore) {
+      test.restore();
+      return redirect("/?done=provider_restored");
+    }
+    const kind = TEST_OUTAGES.find((outage) => outage === form.get("kind"));
+    if (kind === undefined) return redirect("/?error=invalid_outage");
+    test.startOutage(kind);
+    return redirect(`/?${new URLSearchParams({ done: "provider_outage", outage: kind })}`);
   }
 
   /**
@@ -236,9 +339,27 @@ export function createWebPages(
     const lag = await options.lag?.().catch(() => undefined);
     return page({
       title: "Payments · Paylink demo",
-      body: merchantPageBody(shown, clock.now(), merchantFlash(query), { cursor, older }, lag),
+      body: merchantPageBody(
+        shown,
+        clock.now(),
+        merchantFlash(query),
+        { cursor, older },
+        lag,
+        merchantProvider(),
+      ),
       section: "payments",
     });
+  }
+
+  /** The provider line of the merchant page. */
+  function merchantProvider() {
+    const provider = options.provider;
+    if (provider === undefined) return undefined;
+    return {
+      name: provider.name,
+      webhookUrl: provider.webhookUrl,
+      ...(provider.test === undefined ? {} : { outage: provider.test.outage() }),
+    };
   }
 
   async function cancel(form: URLSearchParams, id: string): Promise<Response> {
@@ -274,6 +395,11 @@ export function createWebPages(
     });
     if (created.isErr()) {
       if (created.error.code === "invalid_request") return redirect("/?error=invalid_description");
+      // The provider makes the link's object first: in an outage nothing is created (retrying is safe).
+      if (created.error.code === "provider_unavailable" || created.error.code === "provider_refused") {
+        report(created.error);
+        return redirect(`/?error=${created.error.code}`);
+      }
       return unavailable(created.error);
     }
     const id = created.value.id;
@@ -323,7 +449,9 @@ export function createWebPages(
     const underPayments = first === "merchant" && second === "payments";
     const cancelMatch = underPayments && n === 4 && fourth === "cancel";
     const createMatch = underPayments && n === 2;
-    if (!payMatch && !cancelMatch && !createMatch) {
+    const outageMatch =
+      first === "merchant" && second === "provider" && n === 3 && (third === "outage" || third === "restore");
+    if (!payMatch && !cancelMatch && !createMatch && !outageMatch) {
       return (first === "pay" || first === "merchant") && n > 1
         ? notFound("There is no page at this address.")
         : undefined;
@@ -362,6 +490,7 @@ export function createWebPages(
     }
     if (payMatch) return pay(form, id!);
     if (cancelMatch) return cancel(form, id!);
+    if (outageMatch) return switchOutage(form, third === "restore");
     return create(form);
   };
 }
@@ -380,6 +509,18 @@ export function merchantFlash(query: URLSearchParams): MerchantFlash | undefined
   if (done === "canceled") return { ok: true, text: `${id} was canceled.` };
   if (done === "already_canceled") return { ok: true, text: `${id} was already canceled; nothing changed.` };
   if (done === "created") return { ok: true, text: `Payment link ${id} was created.` };
+  if (done === "provider_restored")
+    return {
+      ok: true,
+      text: "The test provider answers again: waiting stops and refunds go through shortly.",
+    };
+  if (done === "provider_outage") {
+    const outage = TEST_OUTAGES.find((kind) => kind === query.get("outage"));
+    return {
+      ok: true,
+      text: `The test provider is now in an outage${outage === undefined ? "" : ` (${outage})`}: stops and refunds wait, and creating a link fails, until you restore it.`,
+    };
+  }
   const error = query.get("error");
   if (error === null) return undefined;
   const failed = (message: string) => ({ ok: false, text: `Could not cancel ${id}: ${message}` });
@@ -410,6 +551,18 @@ export function merchantFlash(query: URLSearchParams): MerchantFlash | undefined
       return {
         ok: false,
         text: "The description is too long (at most 1000 characters) or holds a NUL character.",
+      };
+    case "invalid_outage":
+      return { ok: false, text: "Choose one of the outages: refused, 500, 429 or hang." };
+    case "provider_unavailable":
+      return {
+        ok: false,
+        text: "The payment provider could not be reached, so no link was created. Try again.",
+      };
+    case "provider_refused":
+      return {
+        ok: false,
+        text: "The payment provider refused to create the link (see the server's console).",
       };
     case "invalid_form":
       return { ok: false, text: "The form could not be read." };

@@ -329,6 +329,15 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
     const parsed = CreatePaymentInputSchema.safeParse(input);
     if (!parsed.success) return err(errors.invalidRequest(issuesOf(parsed.error)));
     const value = parsed.data;
+    // The gateway's sinks stop and refund the links of their own provider: a link named for another could
+    // never be stopped.
+    if (gateway !== undefined && value.kind === "link" && value.provider !== gateway.provider) {
+      return err(
+        errors.invalidRequest([
+          { path: "provider", message: `must be "${gateway.provider}", the provider links are made at here` },
+        ]),
+      );
+    }
     const nowDate = clock.now();
     const now = nowDate.toISOString();
     const expiresAt = value.expiresAt == null ? null : new Date(value.expiresAt);

@@ -15,7 +15,7 @@ function recordingGateway(answer: () => CreateLinkResult | Promise<CreateLinkRes
   const createdFor: Payment[] = [];
   const stopped: string[] = [];
   const gateway: PaymentGateway = {
-    provider: "fake",
+    provider: "stripe",
     createLink: async (payment) => {
       createdFor.push(payment);
       return answer();
@@ -59,6 +59,20 @@ describe("createPaymentLinks({ gateway })", () => {
     expect((await links.get(SCOPE, payment.id))._unsafeUnwrap()).toEqual(payment);
   });
 
+  test("a link named for another provider is invalid_request: its stop could never be carried out", async () => {
+    const { gateway, createdFor } = recordingGateway();
+    const { links, clock, store } = setup({ gateway });
+    const failure = (
+      await links.create(SCOPE, { ...linkInput(clock.now()), provider: "dna" })
+    )._unsafeUnwrapErr();
+    expect(failure).toMatchObject({
+      code: "invalid_request",
+      issues: [{ path: "provider", message: expect.stringContaining('"stripe"') }],
+    });
+    expect(createdFor).toHaveLength(0);
+    expect(await store.readEvents(0, 10)).toEqual([]);
+  });
+
   test("without a gateway, and for charges, there is no provider object and no providerState", async () => {
     const plain = setup();
     const link = (await plain.links.create(SCOPE, linkInput(plain.clock.now())))._unsafeUnwrap();
@@ -69,7 +83,7 @@ describe("createPaymentLinks({ gateway })", () => {
       await withGateway.links.create(SCOPE, {
         kind: "charge",
         customerId: "cus_1",
-        provider: "fake",
+        provider: "stripe",
         amountSubtotal: 500,
         currency: "GBP",
       })
