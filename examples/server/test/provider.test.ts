@@ -61,7 +61,11 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-async function createLink(demo: DemoServer, provider = "stripe"): Promise<ApiPayment> {
+async function createLink(
+  demo: DemoServer,
+  provider = "stripe",
+  expiresInMs = 86_400_000,
+): Promise<ApiPayment> {
   const response = await fetch(`${demo.url}/payments`, {
     method: "POST",
     headers: JSON_KEY,
@@ -72,7 +76,7 @@ async function createLink(demo: DemoServer, provider = "stripe"): Promise<ApiPay
       amountSubtotal: 1250,
       taxAmount: 0,
       currency: "GBP",
-      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+      expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
     }),
   });
   expect(response.status).toBe(200);
@@ -128,6 +132,7 @@ describe("the demo on the test provider", { timeout: 60_000 }, () => {
       dbFile: dbFile(),
       log: (line) => logs.push(line),
       provider: { name: "test" },
+      expirySweepMs: 200,
       ...FAST,
     });
   });
@@ -169,6 +174,23 @@ describe("the demo on the test provider", { timeout: 60_000 }, () => {
     expect(page).not.toContain('action="/pay/');
     expect(page).toContain("Stopped at the provider too.");
     expect(logs.some((line) => line.includes(`[test] stop ${created.id} ${reference}: stopped`))).toBe(true);
+  });
+
+  it("an expired link that nobody reads is stopped at the provider by the expiry sweep", async () => {
+    const created = await createLink(demo, "test", 1_500);
+    const reference = (await get(demo, created.id)).providerState?.reference;
+    expect(provider().gateway.link(reference!)?.status).toBe("open");
+    // No read of the payment from here on (a read would expire it lazily): only the sweep can.
+    await until("the sweep to stop the expired link at the provider", async () =>
+      provider().gateway.link(reference!)?.status === "stopped" ? true : undefined,
+    );
+    const payment = await get(demo, created.id);
+    expect(payment.status).toBe("expired");
+    expect(payment.providerState).toMatchObject({ stop: "confirmed", paymentReference: null });
+    expect(await eventsOf(demo, created.id)).toEqual(
+      expect.arrayContaining(["payment_link.expired", "payment_link.provider_stopped"]),
+    );
+    expect(logs.some((line) => line.startsWith("[expiry] ") && line.includes("expired"))).toBe(true);
   });
 
   it("in an outage the stop stays pending, the canceled link is paid late, and after restore it is refunded once", async () => {
@@ -309,6 +331,14 @@ describe("the demo on the test provider", { timeout: 60_000 }, () => {
 });
 
 describe("the demo without a provider", () => {
+  it("refuses a negative or fractional expiry sweep interval before opening anything", async () => {
+    for (const expirySweepMs of [-1, 0.5, Number.NaN]) {
+      await expect(
+        startDemoServer({ port: 0, dbFile: dbFile(), log: () => {}, expirySweepMs }),
+      ).rejects.toThrow(/expirySweepMs must be a whole number/);
+    }
+  });
+
   it("has no gateway sinks, no /webhooks/test, and no outage switches", async () => {
     const demo = await startDemoServer({
       port: 0,
