@@ -76,7 +76,15 @@ function withProviderCommands(
 ): Payment {
   let state = payment.providerState;
   if (providerPayment !== undefined && (emits.includes("paid") || emits.includes("late_payment"))) {
-    state = { ...(state ?? openAtProvider(null)), paymentReference: providerPayment.reference };
+    // A new provider payment (the same one again is only a read) starts its own refund: a refund of an
+    // earlier one must not read as this one's, or the refund sink would skip it.
+    state = {
+      ...(state ?? openAtProvider(null)),
+      paymentReference: providerPayment.reference,
+      refund: "none",
+      refundReference: null,
+      refundDetail: null,
+    };
   }
   if (state !== undefined && state.stop === "none" && state.reference !== null) {
     if (emits.includes("canceled") || emits.includes("expired")) state = { ...state, stop: "pending" };

@@ -239,6 +239,38 @@ describe("provider payments and the records of the provider's answers", () => {
     expect(types.filter((type) => type === "payment_link.late_payment")).toHaveLength(1);
   });
 
+  test("a second, different provider payment on a canceled link is a late payment of its own, refund state fresh", async () => {
+    const { links, store, id } = await canceledLink();
+    await links.paymentSucceeded(SCOPE, id, { providerPayment: { reference: "pi_1" } });
+    await links.recordRefund(SCOPE, id, {
+      outcome: "succeeded",
+      paymentReference: "pi_1",
+      reference: "re_1",
+    });
+    // A provider that let two payments through (two sessions open at once): the second is its own late
+    // payment, and its refund is still to do: the first's "succeeded" must not make the sink skip it.
+    const second = (
+      await links.paymentSucceeded(SCOPE, id, { providerPayment: { reference: "pi_2" } })
+    )._unsafeUnwrap();
+    expect(second.status).toBe("canceled");
+    expect(second.providerState).toMatchObject({
+      paymentReference: "pi_2",
+      refund: "none",
+      refundReference: null,
+      refundDetail: null,
+    });
+    const types = await eventTypes(store);
+    expect(types.filter((type) => type === "payment_link.late_payment")).toHaveLength(2);
+    const done = (
+      await links.recordRefund(SCOPE, id, {
+        outcome: "succeeded",
+        paymentReference: "pi_2",
+        reference: "re_2",
+      })
+    )._unsafeUnwrap();
+    expect(done.payment.providerState).toMatchObject({ refund: "succeeded", refundReference: "re_2" });
+  });
+
   test("a payment on an open link records its provider payment with the paid event", async () => {
     const { gateway } = recordingGateway();
     const { links, clock, store } = setup({ gateway });

@@ -237,6 +237,36 @@ describe.each<StoreKind>(["memory", "sqlite"])("the gateway sinks over the %s st
     expect(await w.count(payment.id, "payment_link.provider_stopped")).toBe(1);
   });
 
+  it("two different provider payments on one canceled link (two sessions open at once): each is refunded once", async () => {
+    const refunds: { paymentReference: string; idempotencyKey: string }[] = [];
+    const w = world(kind, {
+      // A provider that took two payments on one object: its refund answers any payment of it.
+      sinkGateway: (gateway) => ({
+        ...gateway,
+        refund: async ({ paymentReference, idempotencyKey }) => {
+          if (!refunds.some((r) => r.idempotencyKey === idempotencyKey))
+            refunds.push({ paymentReference, idempotencyKey });
+          return { outcome: "succeeded", reference: `re_${paymentReference}` };
+        },
+      }),
+    });
+    const { payment } = await w.create();
+    await w.links.cancel(scope, payment.id);
+    for (const reference of ["pi_first", "pi_second"]) {
+      await w.links.paymentSucceeded(scope, payment.id, { providerPayment: { reference } });
+      await w.relay.runOnce();
+      await w.relay.runOnce();
+    }
+    expect(refunds.map((r) => r.paymentReference)).toEqual(["pi_first", "pi_second"]);
+    expect(await w.count(payment.id, "payment_link.late_payment")).toBe(2);
+    expect(await w.count(payment.id, "payment_link.refunded")).toBe(2);
+    expect((await w.get(payment.id)).providerState).toMatchObject({
+      paymentReference: "pi_second",
+      refund: "succeeded",
+      refundReference: "re_pi_second",
+    });
+  });
+
   it("a stop that finds the link paid records the late payment itself; the webhook after it adds nothing", async () => {
     const w = world(kind);
     const { payment, reference } = await w.create();
