@@ -359,7 +359,7 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
         // provider's idempotency key, and gets the same object instead of a second payable one.
         id:
           attempt === 0 && gateway !== undefined && idempotency !== undefined
-            ? keyedPaymentId(scope, idempotency.key)
+            ? keyedPaymentId(scope, idempotency.key, canonicalInput(value, expiresAt))
             : ids.paymentId(),
         customerId: value.customerId,
         kind: value.kind,
@@ -398,9 +398,15 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
         idempotency?.onStored?.();
         return ok(created);
       }
-      // The id was taken (a random id collided): the provider object made for it must not stay payable.
+      // The id was taken: a random id collided, or a key was used again with the same body after its
+      // retention. The provider object made for it must not stay payable, unless it is the one the payment
+      // holding the id already has (a provider answers an id it has seen with the object it made for it).
       const orphan = created.providerState?.reference;
-      if (gateway !== undefined && orphan != null) await gateway.stopLink(orphan).catch(() => undefined);
+      if (gateway !== undefined && orphan != null) {
+        const holder = await store.get(scope, draft.id);
+        if (holder?.payment.providerState?.reference !== orphan)
+          await gateway.stopLink(orphan).catch(() => undefined);
+      }
     }
     return err(errors.conflict("(new payment id)"));
   }
@@ -478,11 +484,32 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
 
 /**
  * The payment id of a create made with an idempotency key (and a gateway): `pay_` and 24 URL-safe
- * characters of SHA-256 over the scope and the key, the same for every retry of that request.
+ * characters of SHA-256 over the scope, the key and the request ({@link canonicalInput}), the same for
+ * every retry of that request. The request is in it because a key may be used again once its record is
+ * gone (24 h): with another body that is another payment, and the provider, which dedupes on the payment
+ * id, must not be asked for the old id with a new amount (Stripe refuses that key).
  */
-function keyedPaymentId(scope: Scope, key: string): string {
+/** A create's parsed input as one string, the same for equal inputs (metadata in key order). */
+function canonicalInput(value: z.output<typeof CreatePaymentInputSchema>, expiresAt: Date | null): string {
+  const metadata = Object.keys(value.metadata)
+    .sort()
+    .map((key) => [key, value.metadata[key]]);
+  return JSON.stringify([
+    value.kind,
+    value.customerId,
+    value.provider,
+    value.amountSubtotal,
+    value.taxAmount,
+    value.currency,
+    value.description,
+    metadata,
+    expiresAt?.toISOString() ?? null,
+  ]);
+}
+
+function keyedPaymentId(scope: Scope, key: string, input: string): string {
   const digest = createHash("sha256")
-    .update(`paylink-create\n${scope.accountId}\n${scope.livemode}\n${key}`, "utf8")
+    .update(`paylink-create\n${scope.accountId}\n${scope.livemode}\n${key}\n${input}`, "utf8")
     .digest("base64url");
   return `pay_${digest.slice(0, 24)}`;
 }

@@ -180,6 +180,99 @@ describe("createPaymentLinks({ gateway })", () => {
   });
 });
 
+describe("an idempotency key reused after its retention", () => {
+  /**
+   * A provider that, like Stripe (its idempotency key) and DNA (the invoice id), answers a payment id it
+   * has seen with the object it made for it, and refuses that id with another amount (Stripe's
+   * `idempotency_error`).
+   */
+  function dedupingGateway() {
+    const objects = new Map<string, { reference: string; amount: number }>();
+    const createdFor: string[] = [];
+    const stopped: string[] = [];
+    const gateway: PaymentGateway = {
+      provider: "stripe",
+      createLink: async (payment): Promise<CreateLinkResult> => {
+        createdFor.push(payment.id);
+        let object = objects.get(payment.id);
+        if (object !== undefined && object.amount !== payment.amountTotal)
+          return { outcome: "refused", reason: "idempotency_error: another request with this key" };
+        if (object === undefined) {
+          object = { reference: `plink_${objects.size + 1}`, amount: payment.amountTotal };
+          objects.set(payment.id, object);
+        }
+        return {
+          outcome: "created",
+          reference: object.reference,
+          url: `https://pay.fake/${object.reference}`,
+        };
+      },
+      stopLink: async (reference): Promise<StopResult> => {
+        stopped.push(reference);
+        return { outcome: "stopped" };
+      },
+      refund: async () => ({ outcome: "refused", reason: "not in this test" }),
+      parseWebhook: async () => ({ outcome: "rejected", reason: "malformed" }),
+    };
+    return { gateway, createdFor, stopped };
+  }
+
+  const MONTH = 30 * 86_400_000;
+
+  /** Two creates under one key, the key's record gone between them (its 24 h are over). */
+  async function reuse(second: { amountSubtotal: number }) {
+    const { gateway, createdFor, stopped } = dedupingGateway();
+    const store = createMemoryStore();
+    const clock = fakeClock();
+    const links = createPaymentLinks({ store, clock, gateway });
+    const respond = () => ({ status: 200, body: "{}" });
+    const expiresAt = new Date(clock.now().getTime() + MONTH);
+    const claim = (token: string, expiredBefore: Date) =>
+      store.claimIdempotencyKey(
+        SCOPE,
+        {
+          key: "order-42",
+          fingerprint: token,
+          response: null,
+          createdAt: clock.now().toISOString(),
+          token,
+          lockedUntil: clock.now().toISOString(),
+        },
+        expiredBefore.toISOString(),
+      );
+    expect(await claim("t1", new Date(0))).toBeUndefined();
+    const first = (
+      await links.create(SCOPE, linkInput(clock.now(), { expiresAt: expiresAt }), {
+        idempotency: { key: "order-42", token: "t1", respond },
+      })
+    )._unsafeUnwrap();
+    clock.advance(25 * 3_600_000);
+    expect(await claim("t2", clock.now())).toBeUndefined();
+    const next = (
+      await links.create(SCOPE, linkInput(clock.now(), { ...second, expiresAt: expiresAt }), {
+        idempotency: { key: "order-42", token: "t2", respond },
+      })
+    )._unsafeUnwrap();
+    return { first, next, createdFor, stopped };
+  }
+
+  test("the same body: the provider's answer for the old id is the live link of the old payment, never stopped", async () => {
+    const { first, next, createdFor, stopped } = await reuse({ amountSubtotal: 1000 });
+    expect(first.amountSubtotal).toBe(1000);
+    expect(next.id).not.toBe(first.id);
+    expect(next.providerState?.reference).not.toBe(first.providerState?.reference);
+    expect(createdFor).toEqual([first.id, first.id, next.id]);
+    expect(stopped).toEqual([]);
+  });
+
+  test("another body: another id, so the provider makes a new object instead of refusing the key", async () => {
+    const { first, next, createdFor, stopped } = await reuse({ amountSubtotal: 2500 });
+    expect(next.amountTotal).not.toBe(first.amountTotal);
+    expect(createdFor).toEqual([first.id, next.id]);
+    expect(stopped).toEqual([]);
+  });
+});
+
 describe("the stop is written with the cancel or the expiry", () => {
   test("a cancel marks the stop pending in the same write as its event; a second cancel changes nothing", async () => {
     const { gateway } = recordingGateway();
