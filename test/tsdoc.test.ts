@@ -137,3 +137,41 @@ test("a type alias that may share its const's TSDoc does not repeat it", () => {
   }
   expect(repeated).toEqual([]);
 });
+
+/**
+ * The undocumented members (properties, methods) of the interfaces in `file` and of the object types a type
+ * alias is made of (`type A = { … } | { … }`). Inline shapes nested inside a member (a parameter's options,
+ * a `{ status, body }` response) are described by that member's comment.
+ */
+function undocumentedMembers(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const missing: string[] = [];
+  const visit = (node: ts.Node) => {
+    const owner = node.parent;
+    const declared =
+      owner !== undefined &&
+      (ts.isInterfaceDeclaration(owner) ||
+        (ts.isTypeLiteralNode(owner) &&
+          (ts.isTypeAliasDeclaration(owner.parent) ||
+            (ts.isUnionTypeNode(owner.parent) && ts.isTypeAliasDeclaration(owner.parent.parent)))));
+    if ((ts.isPropertySignature(node) || ts.isMethodSignature(node)) && declared) {
+      const last = ts.getLeadingCommentRanges(text, node.getFullStart())?.at(-1);
+      const documented = last !== undefined && text.slice(last.pos, last.end).startsWith("/**");
+      if (!documented) {
+        const line = source.getLineAndCharacterOfPosition(node.getStart()).line + 1;
+        missing.push(`${file.slice(root.length)}:${line} ${node.getText().split("\n", 1)[0]}`);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return missing;
+}
+
+// The ports an application implements: each member says what it must do, not only the type.
+const PORTS = ["packages/core/src/gateway.ts", "packages/core/src/store.ts"];
+
+test("every member of the ports' types carries TSDoc (the gateway and the store)", () => {
+  expect(PORTS.flatMap((file) => undocumentedMembers(`${root}${file}`))).toEqual([]);
+});

@@ -51,6 +51,7 @@ export const PAYLINK_ID_METADATA_KEY = "paylink_id";
 /** What {@link PaymentGateway.createLink} answers. */
 export type CreateLinkResult =
   | {
+      /** The object was made (or, for a payment id the provider has seen, found). */
       readonly outcome: "created";
       /** The provider's id of the object (Stripe: the Payment Link or Checkout Session id). */
       readonly reference: string;
@@ -66,18 +67,27 @@ export type StopResult =
    * The object was payable and no longer is: no payment on it succeeds after this answer (a payment
    * already under way when the stop came is `already_paid`).
    */
-  | { readonly outcome: "stopped" }
+  | {
+      /** Stopped by this call. */
+      readonly outcome: "stopped";
+    }
   /** The object was already unpayable (stopped before, or expired) and was not paid. */
-  | { readonly outcome: "already_stopped" }
+  | {
+      /** Nothing to stop, and nothing was paid. */
+      readonly outcome: "already_stopped";
+    }
   /**
    * The customer paid before the stop: `paymentReference` is the provider's payment, to refund, the same
    * reference the payment's webhook reports (refund idempotency keys are derived from it).
    */
   | {
+      /** Too late to stop: paid. */
       readonly outcome: "already_paid";
+      /** The provider's payment, to refund (Stripe: the PaymentIntent id). */
       readonly paymentReference: string;
-      /** Minor units and currency of what was paid, when the provider says. */
+      /** Minor units of what was paid, when the provider says. */
       readonly amount?: number;
+      /** ISO 4217 currency of `amount`, upper case, when the provider says. */
       readonly currency?: string;
     }
   | RetryLater
@@ -114,7 +124,9 @@ export type RefundResult =
 
 /** The provider could not answer now (down, 429, 5xx, timeout): try again, after `retryAfterMs` if given. */
 export interface RetryLater {
+  /** Not now: the caller keeps what it has and asks again. */
   readonly outcome: "retry_later";
+  /** How long the provider asked to be left alone (a 429's `Retry-After`), in milliseconds. */
   readonly retryAfterMs?: number;
   /** A few words for logs (`HTTP 503`, `timeout`); never shown to a client. */
   readonly detail: string;
@@ -122,6 +134,7 @@ export interface RetryLater {
 
 /** The provider refused, for good (a validation error, an unknown object): retrying will not help. */
 export interface Refused {
+  /** Never: the caller records the refusal and does not ask again. */
   readonly outcome: "refused";
   /** The provider's code and message, for logs and the merchant. */
   readonly reason: string;
@@ -135,14 +148,16 @@ export interface ProviderPaymentEvent {
   readonly paylinkId: string;
   /** The provider's payment (for a refund), when there is one. */
   readonly paymentReference?: string;
-  /** Minor units and currency of the payment, when the provider says. */
+  /** Minor units of the payment, when the provider says. */
   readonly amount?: number;
+  /** ISO 4217 currency of `amount`, upper case, when the provider says. */
   readonly currency?: string;
 }
 
 /** What {@link PaymentGateway.parseWebhook} answers. */
 export type WebhookParseResult =
   | {
+      /** The signature holds over the raw body: the events may be applied. */
       readonly outcome: "verified";
       /** The provider's event id: the inbox records each once (a redelivery changes nothing). */
       readonly eventId: string;
@@ -152,6 +167,7 @@ export type WebhookParseResult =
       readonly events: readonly ProviderPaymentEvent[];
     }
   | {
+      /** The webhook is not the provider's, as received: answer 400 and write nothing. */
       readonly outcome: "rejected";
       /** Why: the signature is missing, does not match, or is too old; or the body is not the provider's. */
       readonly reason: "missing_signature" | "bad_signature" | "stale" | "malformed";

@@ -7,7 +7,9 @@ import type { Payment, Scope } from "./schemas.js";
  * See `docs/writing-a-store.md`.
  */
 export interface StoredPayment {
+  /** The payment as last written. */
   readonly payment: Payment;
+  /** 1 for a new payment, one more with every write: the compare-and-swap's expected value. */
   readonly version: number;
 }
 
@@ -20,12 +22,15 @@ export interface StoredEvent {
    * with a smaller sequence than one already read).
    */
   readonly sequence: number;
+  /** The event as the command wrote it, with the payment's snapshot after the change. */
   readonly event: DomainEvent;
 }
 
 /** Where a payment lives: its scope and id. */
 export interface PaymentRef {
+  /** The account and mode the payment belongs to. */
   readonly scope: Scope;
+  /** The payment's id. */
   readonly id: string;
 }
 

@@ -63,6 +63,7 @@ export async function startFakeDna(options: FakeDnaOptions = {}) {
   let outage: Outage | undefined;
   let tokenTtlSeconds = options.tokenTtlSeconds ?? 7200;
   let rejectAllTokens = false;
+  let refuseCancellations = false;
 
   const server: Server = createServer((req, res) => {
     let body = "";
@@ -118,6 +119,9 @@ export async function startFakeDna(options: FakeDnaOptions = {}) {
     if (!link) return json(res, 422, { code: 275, message: "Invalid payment link ID" });
     if (req.method === "GET" && !cancellation) return json(res, 200, link);
     if (req.method === "POST" && cancellation) {
+      if (refuseCancellations) {
+        return json(res, 422, { code: 299, message: "Payment link cannot be cancelled at this time" });
+      }
       if (!CANCELLABLE.has(link.status)) {
         return json(res, 422, {
           code: 276,
@@ -309,6 +313,10 @@ export async function startFakeDna(options: FakeDnaOptions = {}) {
     rejectTokens(on: boolean) {
       rejectAllTokens = on;
       if (on) tokens.clear();
+    },
+    /** Every cancellation answers 422 and leaves the link as it is (while `on`). */
+    refuseCancellations(on: boolean) {
+      refuseCancellations = on;
     },
     /** Drops every issued token: the next call with one gets 401. */
     expireTokens() {

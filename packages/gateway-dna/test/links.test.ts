@@ -108,6 +108,19 @@ describe("stopLink", () => {
     });
   });
 
+  test("a cancellation DNA refuses while the link stays active is retried, never reported stopped", async () => {
+    const { reference } = await created();
+    h.fake.refuseCancellations(true);
+    const refused = await h.gateway.stopLink(reference);
+    expect(refused).toMatchObject({
+      outcome: "retry_later",
+      detail: expect.stringContaining("status active"),
+    });
+    expect(h.fake.links.get(reference)!.status).toBe("active");
+    h.fake.refuseCancellations(false);
+    expect(await h.gateway.stopLink(reference)).toEqual({ outcome: "stopped" });
+  });
+
   test("a link DNA does not know is never reported stopped: refused, with DNA's reason, for someone to look at", async () => {
     const result = await h.gateway.stopLink("nosuchlnk");
     expect(result.outcome).toBe("refused");

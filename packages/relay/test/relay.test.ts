@@ -2,7 +2,7 @@ import { createPaymentLinks, type Scope, type StoredEvent } from "@paylink/core"
 import { createRelay, type Sink } from "@paylink/relay";
 import { createMemoryStore } from "@paylink/store-memory";
 import { fakeClock, sampleLinkInput } from "@paylink/testing";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 
 const scope: Scope = { accountId: "acct_relay", livemode: false };
 const START = new Date("2030-01-01T00:00:00.000Z");
@@ -241,5 +241,42 @@ describe("the relay", () => {
     const { store } = setup();
     const a = recordingSink("x");
     expect(() => createRelay({ store, sinks: [a.sink, a.sink] })).toThrow(/two sinks are named "x"/);
+  });
+});
+
+describe("the relay's default backoff", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("retries a failing sink first within seconds, doubling, and never waits more than a minute", async () => {
+    const { store, links } = setup();
+    await write(links, 1);
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+    const attempts: number[] = [];
+    const sink: Sink = {
+      name: "down",
+      async deliver() {
+        attempts.push(Date.now());
+        throw new Error("the provider is down");
+      },
+    };
+    // No `backoff`, no `pollMs`: the defaults, as an application that sets nothing gets them.
+    const relay = createRelay({ store, sinks: [sink], onError: () => {} });
+    relay.start();
+    for (let second = 0; second < 600; second++) await vi.advanceTimersByTimeAsync(1_000);
+    await relay.stop();
+    const gaps = attempts.slice(1).map((at, i) => at - attempts[i]!);
+    // 1, 2, 4, 8, 16, 32 s, then the 60 s cap (the 1 s poll may add up to a second to a wait).
+    gaps.slice(0, 6).forEach((gap, i) => {
+      expect(gap).toBeGreaterThanOrEqual(1_000 * 2 ** i);
+      expect(gap).toBeLessThanOrEqual(1_000 * 2 ** i + 1_000);
+    });
+    for (const gap of gaps.slice(6)) {
+      expect(gap).toBeGreaterThanOrEqual(60_000);
+      expect(gap).toBeLessThanOrEqual(61_000);
+    }
+    // Ten minutes of a provider outage: about 6 + 8 attempts, never a minute-long silence more.
+    expect(gaps.length).toBeGreaterThanOrEqual(12);
   });
 });
