@@ -26,7 +26,8 @@ import { sampleLinkInput } from "@paylink/testing";
 import { createWebhookEndpoints } from "@paylink/webhooks";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { type OpenedStore, openStore, pgPool } from "./fixtures/stores.js";
+import { type OpenedStore, openStore, outbox, pgPool, pgProblem } from "./fixtures/stores.js";
+import { sleep, until } from "./fixtures/waiting.js";
 
 const PG_URL = process.env.PAYLINK_PG_URL || undefined;
 const REQUIRE_PG = process.env.PAYLINK_REQUIRE_PG === "1";
@@ -35,24 +36,10 @@ const NATS_URL = process.env.PAYLINK_NATS_URL || (REQUIRE_NATS ? "nats://127.0.0
 
 const scope: Scope = { accountId: "acct_faults", livemode: false };
 const root = fileURLToPath(new URL("..", import.meta.url));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------------
 // The servers: which ones answer. Without the variables the suites skip; with PAYLINK_REQUIRE_* a
 // missing server fails the guard test below instead.
-
-async function pgProblem(): Promise<string | null> {
-  if (PG_URL === undefined) return "PAYLINK_PG_URL is not set";
-  const pool = pgPool(PG_URL, 1, 3000);
-  try {
-    await pool.query("SELECT 1");
-    return null;
-  } catch (error) {
-    return `PostgreSQL at PAYLINK_PG_URL does not answer (${(error as Error).message})`;
-  } finally {
-    await pool.end().catch(() => {});
-  }
-}
 
 let nats: NatsConnection | undefined;
 let natsProblem: string | null = "PAYLINK_NATS_URL is not set";
@@ -64,7 +51,7 @@ if (NATS_URL !== undefined) {
     natsProblem = `NATS at ${NATS_URL} does not answer (${(error as Error).message})`;
   }
 }
-const pgMissing = await pgProblem();
+const pgMissing = await pgProblem(PG_URL);
 const admin = pgMissing === null ? pgPool(PG_URL!, 2) : undefined;
 
 afterAll(async () => {
@@ -273,16 +260,6 @@ async function startReceiver(options: { delayMs: () => number; down?: boolean })
 // ---------------------------------------------------------------------------------------------------
 // Reading what happened: the outbox, the stream, the relays' batches.
 
-/** Every outbox event, in sequence order, read through the store port of this process. */
-async function outbox(store: PaymentStore): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  for (;;) {
-    const page = await store.readEvents(out.at(-1)?.sequence ?? 0, 500);
-    if (page.length === 0) return out;
-    out.push(...page);
-  }
-}
-
 /** Every message of `stream`, in stream order, with its Nats-Msg-Id. */
 async function readStream(stream: string) {
   const manager = await jetstreamManager(nats!);
@@ -302,21 +279,6 @@ async function streamCount(stream: string): Promise<number> {
     return (await (await jetstreamManager(nats!)).streams.info(stream)).state.messages;
   } catch {
     return 0;
-  }
-}
-
-/** Polls `probe` until it answers something other than `undefined`, or fails after `timeoutMs`. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
   }
 }
 

@@ -20,7 +20,6 @@ import {
   type PaymentLinks,
   type PaymentStore,
   type Scope,
-  type StoredEvent,
 } from "@paylink/core";
 import { createStripeGateway } from "@paylink/gateway-stripe";
 import { createPaylinkApp, staticKeys } from "@paylink/http";
@@ -34,33 +33,20 @@ import {
   startFakeStripe,
 } from "../packages/gateway-stripe/test/fake-stripe.js";
 import { CALL_TIMEOUT_MS, WEBHOOK_SECRET } from "../packages/gateway-stripe/test/harness.js";
-import { type OpenedStore, openStore, pgPool } from "./fixtures/stores.js";
+import { type OpenedStore, openStore, outbox, pgPool, pgProblem } from "./fixtures/stores.js";
+import { sleep, until } from "./fixtures/waiting.js";
 
 const PG_URL = process.env.PAYLINK_PG_URL || undefined;
 const REQUIRE_PG = process.env.PAYLINK_REQUIRE_PG === "1";
 
 const scope: Scope = { accountId: "acct_provider_faults", livemode: false };
 const root = fileURLToPath(new URL("..", import.meta.url));
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------------
 // PostgreSQL: without PAYLINK_PG_URL its suite skips; with PAYLINK_REQUIRE_PG=1 a missing server fails
 // the guard test below instead.
 
-async function pgProblem(): Promise<string | null> {
-  if (PG_URL === undefined) return "PAYLINK_PG_URL is not set";
-  const pool = pgPool(PG_URL, 1, 3000);
-  try {
-    await pool.query("SELECT 1");
-    return null;
-  } catch (error) {
-    return `PostgreSQL at PAYLINK_PG_URL does not answer (${(error as Error).message})`;
-  } finally {
-    await pool.end().catch(() => {});
-  }
-}
-
-const pgMissing = await pgProblem();
+const pgMissing = await pgProblem(PG_URL);
 const admin = pgMissing === null ? pgPool(PG_URL!, 2) : undefined;
 
 afterAll(async () => {
@@ -213,35 +199,6 @@ function outcomes(relay: Relay, sink: "stop" | "refund", paymentId: string): [st
 
 // ---------------------------------------------------------------------------------------------------
 // Reading what happened.
-
-/** Polls `probe` until it answers something other than `undefined`, or fails after `timeoutMs`. */
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs: number,
-  context?: () => string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) {
-      const seen = context === undefined ? "" : `; ${context()}`;
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${seen}`);
-    }
-    await sleep(50);
-  }
-}
-
-/** Every outbox event, in sequence order. */
-async function outbox(store: PaymentStore): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  for (;;) {
-    const page = await store.readEvents(out.at(-1)?.sequence ?? 0, 500);
-    if (page.length === 0) return out;
-    out.push(...page);
-  }
-}
 
 /** How many outbox events of `type` each of `ids` has, in the order of `ids`. */
 async function countsOf(store: PaymentStore, type: string, ids: readonly string[]): Promise<number[]> {

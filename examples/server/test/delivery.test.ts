@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { afterAll, describe, expect, it } from "vitest";
+import { until } from "../../../test/fixtures/waiting.js";
 import { parseRetrySchedule } from "../delivery.js";
 import { INBOX_PATH } from "../receiver.js";
 import { type DemoServer, startDemoServer } from "../server.js";
@@ -13,16 +14,6 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const KEY = { "x-api-key": "sk_test_demo" };
 const JSON_KEY = { ...KEY, "content-type": "application/json" };
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 const data = <T>(body: unknown) => ((body as { data?: T }).data ?? body) as T;
 
 /** Rows of the receiver page: `[webhook-id, type, verified, arrival]`. */

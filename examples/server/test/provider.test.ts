@@ -15,6 +15,7 @@ import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startFakeDna } from "../../../packages/gateway-dna/test/fake-dna.js";
 import { startFakeStripe } from "../../../packages/gateway-stripe/test/fake-stripe.js";
+import { until } from "../../../test/fixtures/waiting.js";
 import { parseProvider, TEST_PROVIDER_NOT_SHARED } from "../provider.js";
 import { type DemoServer, startDemoServer } from "../server.js";
 
@@ -47,18 +48,6 @@ interface ApiPayment {
   provider: string;
   url: string;
   providerState?: ProviderState;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-/** Polls `probe` until it answers something, with a generous deadline (a loaded 2-core machine). */
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 async function createLink(
