@@ -482,13 +482,6 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
   };
 }
 
-/**
- * The payment id of a create made with an idempotency key (and a gateway): `pay_` and 24 URL-safe
- * characters of SHA-256 over the scope, the key and the request ({@link canonicalInput}), the same for
- * every retry of that request. The request is in it because a key may be used again once its record is
- * gone (24 h): with another body that is another payment, and the provider, which dedupes on the payment
- * id, must not be asked for the old id with a new amount (Stripe refuses that key).
- */
 /** A create's parsed input as one string, the same for equal inputs (metadata in key order). */
 function canonicalInput(value: z.output<typeof CreatePaymentInputSchema>, expiresAt: Date | null): string {
   const metadata = Object.keys(value.metadata)
@@ -507,9 +500,16 @@ function canonicalInput(value: z.output<typeof CreatePaymentInputSchema>, expire
   ]);
 }
 
+/**
+ * The payment id of a create made with an idempotency key (and a gateway): `pay_` and 24 URL-safe
+ * characters of SHA-256 over the scope, the key and the request ({@link canonicalInput}), the same for
+ * every retry of that request. The request is in it because a key may be used again once its record is
+ * gone (24 h): with another body that is another payment, and the provider, which dedupes on the payment
+ * id, must not be asked for the old id with a new amount (Stripe refuses that key).
+ */
 function keyedPaymentId(scope: Scope, key: string, input: string): string {
   const digest = createHash("sha256")
-    .update(`paylink-create\n${scope.accountId}\n${scope.livemode}\n${key}\n${input}`, "utf8")
+    .update(`paylink-create\n${scope.accountId}\n${scope.livemode}\n${key}\n${input}`)
     .digest("base64url");
   return `pay_${digest.slice(0, 24)}`;
 }
