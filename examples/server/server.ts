@@ -19,6 +19,7 @@ import {
 import type { DeliveryStore } from "@paylink/core/store";
 import type { TestWebhook } from "@paylink/gateway-test";
 import { createPaylinkApp, type ServerHandle, serve, staticKeys } from "@paylink/http";
+import { createExpirySweep } from "@paylink/relay";
 import { createPostgresStore } from "@paylink/store-postgres";
 import { createSqliteStore } from "@paylink/store-sqlite";
 import pg from "pg";
@@ -156,7 +157,8 @@ export interface DemoOptions {
   /** Backoff of a failing relay sink (a provider in an outage). Default `DEMO_RELAY_BACKOFF` (1 → 10 s). */
   readonly deliveryBackoff?: { readonly firstMs: number; readonly maxMs: number };
   /**
-   * How often `links.expireDue()` runs (`DEMO_EXPIRY_SWEEP_MS`); `0` turns the sweep off. A link expires
+   * How often `links.expireDue()` runs (`createExpirySweep`; default `DEMO_EXPIRY_SWEEP_MS`); `0` turns the
+   * sweep off. A link expires
    * lazily on its next read anyway, but an expired link nobody reads would otherwise stay payable at its
    * provider and send no `payment_link.expired` webhook: the sweep expires it, which marks its stop pending.
    */
@@ -165,51 +167,6 @@ export interface DemoOptions {
 
 /** How often the demo expires due links (5 s): an expired link is stopped at its provider within seconds. */
 export const DEMO_EXPIRY_SWEEP_MS = 5_000;
-
-/** How many due links one `expireDue` call of the sweep expires; a full batch is followed by another. */
-const EXPIRY_BATCH = 100;
-
-/** A running `expireDue` schedule. */
-interface ExpirySweep {
-  /** Ends the schedule; resolves once a sweep in flight has finished. */
-  stop(): Promise<void>;
-}
-
-/**
- * Runs `links.expireDue()` every `everyMs`, one sweep at a time, until stopped; a failed sweep is logged
- * and the next one tries again. Sweeps until nothing is due, so a backlog larger than one batch clears.
- */
-function startExpirySweep(links: PaymentLinks, everyMs: number, log: (line: string) => void): ExpirySweep {
-  let running: Promise<void> | undefined;
-  let stopped = false;
-  const sweep = async () => {
-    for (;;) {
-      const expired = await links.expireDue(EXPIRY_BATCH);
-      if (expired.isErr()) {
-        log(`[expiry] sweep failed: ${expired.error.code}`);
-        return;
-      }
-      if (expired.value > 0) log(`[expiry] ${expired.value} due link(s) expired`);
-      if (stopped || expired.value < EXPIRY_BATCH) return;
-    }
-  };
-  const timer =
-    everyMs > 0
-      ? setInterval(() => {
-          running ??= sweep().finally(() => {
-            running = undefined;
-          });
-        }, everyMs)
-      : undefined;
-  timer?.unref();
-  return {
-    async stop() {
-      stopped = true;
-      if (timer !== undefined) clearInterval(timer);
-      await running;
-    },
-  };
-}
 
 /** A running demo server. */
 export interface DemoServer {
@@ -309,7 +266,17 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     ...(provider === undefined ? {} : { gateway: provider.gateway }),
   });
   const links = provider === undefined ? plain : hostedAt(plain, provider.name);
-  const expirySweep = startExpirySweep(links, expirySweepMs, log);
+  // Off with 0; else expired links are stopped at the provider without waiting for a read.
+  const expirySweep =
+    expirySweepMs === 0
+      ? undefined
+      : createExpirySweep({
+          links,
+          everyMs: expirySweepMs,
+          onError: (error) => log(`[expiry] sweep failed: ${error.code}`),
+          onExpired: (count) => log(`[expiry] ${count} due link(s) expired`),
+        });
+  expirySweep?.start();
   const receiver = createReceiver({
     endpoints: (scope) => store.listEndpoints(scope),
     scope: DEMO_SCOPE,
@@ -441,7 +408,7 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     close() {
       closing ??= (async () => {
         await server.close();
-        await expirySweep.stop();
+        await expirySweep?.stop();
         await delivery.stop();
         await store.close();
       })();

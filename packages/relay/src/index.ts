@@ -4,6 +4,7 @@
  * once, in outbox order.
  * @packageDocumentation
  */
+export { createExpirySweep, type ExpirySweep, type ExpirySweepOptions, type SweepResult } from "./expiry.js";
 export {
   createGatewaySinks,
   type GatewaySinkOutcome,

@@ -36,9 +36,13 @@ export function createLoop(work: () => Promise<unknown>, options: LoopOptions): 
   let poller: ReturnType<typeof setInterval> | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
 
+  // Callers of `exclusive` waiting for the run in flight: they go first, so a loop woken faster than it
+  // runs (a short poll, a stream of wakes) cannot starve them.
+  let waiting = 0;
+
   const wake = (): void => {
     if (!started) return;
-    if (running !== null) {
+    if (running !== null || waiting > 0) {
       again = true;
       return;
     }
@@ -81,7 +85,12 @@ export function createLoop(work: () => Promise<unknown>, options: LoopOptions): 
       await running;
     },
     async exclusive<T>(run: () => Promise<T>): Promise<T> {
-      while (running !== null) await running;
+      waiting++;
+      try {
+        while (running !== null) await running;
+      } finally {
+        waiting--;
+      }
       const result = run();
       running = result
         .then(
