@@ -276,7 +276,6 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
           onError: (error) => log(`[expiry] sweep failed: ${error.code}`),
           onExpired: (count) => log(`[expiry] ${count} due link(s) expired`),
         });
-  expirySweep?.start();
   const receiver = createReceiver({
     endpoints: (scope) => store.listEndpoints(scope),
     scope: DEMO_SCOPE,
@@ -394,6 +393,8 @@ export async function startDemoServer(options: DemoOptions): Promise<DemoServer>
     "",
   ];
 
+  // Started last: nothing after it can fail and leave its timer behind.
+  expirySweep?.start();
   let closing: Promise<void> | undefined;
   return {
     url: base,

@@ -370,6 +370,7 @@ export interface components {
                 refund: "none" | "pending" | "succeeded" | "refused";
                 refundReference: string | null;
                 refundDetail: string | null;
+                earlierPaymentReferences?: string[];
             };
         };
         PaymentList: {

@@ -62,6 +62,11 @@ const openAtProvider = (reference: string | null): ProviderState => ({
   refundReference: null,
 });
 
+/** Whether `reference` is a provider payment the link already recorded: its latest or an earlier one. */
+const isKnown = (state: ProviderState | undefined, reference: string) =>
+  state !== undefined &&
+  (state.paymentReference === reference || (state.earlierPaymentReferences?.includes(reference) ?? false));
+
 /**
  * The outside commands a write carries in its own payment: a link of a provider that the machine just
  * canceled or expired must be stopped there, so its stop becomes `pending` in the same atomic write as
@@ -78,12 +83,19 @@ function withProviderCommands(
   if (providerPayment !== undefined && (emits.includes("paid") || emits.includes("late_payment"))) {
     // A new provider payment (the same one again is only a read) starts its own refund: a refund of an
     // earlier one must not read as this one's, or the refund sink would skip it.
+    const base = state ?? openAtProvider(null);
+    // The one before is remembered, so that a later report of it is known as a repeat (see `isKnown`).
+    const earlier =
+      base.paymentReference === null
+        ? base.earlierPaymentReferences
+        : [...(base.earlierPaymentReferences ?? []), base.paymentReference];
     state = {
-      ...(state ?? openAtProvider(null)),
+      ...base,
       paymentReference: providerPayment.reference,
       refund: "none",
       refundReference: null,
       refundDetail: null,
+      ...(earlier === undefined ? {} : { earlierPaymentReferences: earlier }),
     };
   }
   if (state !== undefined && state.stop === "none" && state.reference !== null) {
@@ -164,7 +176,7 @@ export function createPaymentLinks(options: PaymentLinksOptions): PaymentLinks {
       const current = record.payment;
       // The same provider payment reported twice is one payment: the second report is only a read.
       const type =
-        providerPayment !== undefined && current.providerState?.paymentReference === providerPayment.reference
+        providerPayment !== undefined && isKnown(current.providerState, providerPayment.reference)
           ? null
           : requested;
       const nowDate = clock.now();

@@ -101,6 +101,9 @@ const nullableDate = isoDate.nullable();
  *   so it can take no more); `refused` when the provider will never stop it (`stopDetail` says why).
  * - `paymentReference`: the provider's payment that paid the link, on time or late (the refund's key).
  * - `refund`: of a late payment: `none`, `pending` (the provider is settling it), `succeeded` or `refused`.
+ * - `earlierPaymentReferences`: present only on a link the provider took more than one payment on (two
+ *   sessions open at once): the provider payments before `paymentReference`, oldest first. Each is one
+ *   late payment already recorded; a later report of one of them changes nothing.
  */
 export const ProviderStateSchema = z.strictObject({
   reference: z.string().nullable(),
@@ -110,6 +113,7 @@ export const ProviderStateSchema = z.strictObject({
   refund: z.enum(["none", "pending", "succeeded", "refused"]),
   refundReference: z.string().nullable(),
   refundDetail: z.string().nullable(),
+  earlierPaymentReferences: z.array(z.string()).optional(),
 });
 export type ProviderState = z.infer<typeof ProviderStateSchema>;
 

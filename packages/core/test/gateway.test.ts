@@ -317,7 +317,20 @@ describe("provider payments and the records of the provider's answers", () => {
         reference: "re_2",
       })
     )._unsafeUnwrap();
-    expect(done.payment.providerState).toMatchObject({ refund: "succeeded", refundReference: "re_2" });
+    expect(done.payment.providerState).toMatchObject({
+      refund: "succeeded",
+      refundReference: "re_2",
+      earlierPaymentReferences: ["pi_1"],
+    });
+    // The first payment reported again (another webhook event, a stop's already_paid): a read, not a
+    // third late payment, and the second's refund stays recorded.
+    for (const reference of ["pi_1", "pi_2"]) {
+      const again = (
+        await links.paymentSucceeded(SCOPE, id, { providerPayment: { reference } })
+      )._unsafeUnwrap();
+      expect(again).toEqual(done.payment);
+    }
+    expect((await eventTypes(store)).filter((type) => type === "payment_link.late_payment")).toHaveLength(2);
   });
 
   test("a payment on an open link records its provider payment with the paid event", async () => {

@@ -63,27 +63,36 @@ export function createExpirySweep(options: ExpirySweepOptions): ExpirySweep {
     ((error: PaylinkError) =>
       console.error(`[paylink/expiry] sweep failed: ${error.code}: ${error.message}`));
   let stopping = false;
+  // The caller's callbacks are theirs: one that throws is logged, never a rejection of a sweep.
+  const tell = (what: string, call: () => void) => {
+    try {
+      call();
+    } catch (error) {
+      console.error(`[paylink/expiry] ${what} threw:`, error);
+    }
+  };
 
-  async function sweep(): Promise<SweepResult> {
+  /** One sweep; a scheduled one ends after its current batch once `stop()` was called. */
+  async function sweep(scheduled: boolean): Promise<SweepResult> {
     let total = 0;
     for (;;) {
       const expired = await links.expireDue(batchSize);
       if (expired.isErr()) {
-        onError(expired.error);
-        if (total > 0) options.onExpired?.(total);
+        tell("onError", () => onError(expired.error));
+        if (total > 0) tell("onExpired", () => options.onExpired?.(total));
         return expired;
       }
       total += expired.value;
-      if (stopping || expired.value < batchSize) {
-        if (total > 0) options.onExpired?.(total);
+      if ((scheduled && stopping) || expired.value < batchSize) {
+        if (total > 0) tell("onExpired", () => options.onExpired?.(total));
         return expired.map(() => total);
       }
     }
   }
 
-  const loop = createLoop(sweep, {
+  const loop = createLoop(() => sweep(true), {
     pollMs: everyMs,
-    // `sweep` answers its errors; only a callback that threw lands here.
+    // `sweep` answers its errors as values; a rejection here is a bug, logged.
     onError: (error) => console.error("[paylink/expiry] sweep threw:", error),
   });
   return {
@@ -95,6 +104,6 @@ export function createExpirySweep(options: ExpirySweepOptions): ExpirySweep {
       stopping = true;
       await loop.stop();
     },
-    runOnce: () => loop.exclusive(sweep),
+    runOnce: () => loop.exclusive(() => sweep(false)),
   };
 }

@@ -78,7 +78,8 @@ export function createLoop(work: () => Promise<unknown>, options: LoopOptions): 
       if (timer !== null) clearTimeout(timer);
       poller = null;
       timer = null;
-      await running;
+      // The run in flight, and an `exclusive` caller already waiting for it (it goes next), end first.
+      while (running !== null || waiting > 0) await (running ?? Promise.resolve());
     },
     wake,
     async idle() {

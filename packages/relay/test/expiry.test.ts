@@ -3,7 +3,7 @@ import { createTestGateway } from "@paylink/gateway-test";
 import { createExpirySweep, createGatewaySinks, createRelay, type RelayableStore } from "@paylink/relay";
 import { createMemoryStore } from "@paylink/store-memory";
 import { fakeClock, sampleLinkInput } from "@paylink/testing";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { until } from "../../../test/fixtures/waiting.js";
 
 const scope: Scope = { accountId: "acct_expiry", livemode: false };
@@ -121,6 +121,70 @@ describe("createExpirySweep", () => {
     const after = calls;
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(calls).toBe(after);
+  });
+
+  it("stop() ends a scheduled sweep after its current batch, and waits for a runOnce queued behind it", async () => {
+    const store = createMemoryStore();
+    let sweep: ReturnType<typeof createExpirySweep> | undefined;
+    let stopped: Promise<void> | undefined;
+    let calls = 0;
+    let inFlight = 0;
+    const slow = withFindDue(store, async (...args) => {
+      calls++;
+      inFlight++;
+      // stop() arrives while the first batch of the scheduled sweep is being read.
+      if (calls === 1)
+        setTimeout(() => {
+          stopped = sweep!.stop();
+        }, 5);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      inFlight--;
+      return store.findDue(...args);
+    });
+    const w = await world(7, slow);
+    w.clock.advance(2 * HOUR);
+    sweep = createExpirySweep({ links: w.links, batchSize: 3, everyMs: 60_000 });
+    sweep.start();
+    await until("the first sweep to begin", () => (stopped === undefined ? undefined : true), 5_000);
+    await stopped;
+    expect(inFlight).toBe(0);
+    const expired = async () =>
+      (await Promise.all(w.ids.map((id) => w.stored(id)))).filter((p) => p.status === "expired").length;
+    // One batch of 3, not the whole backlog of 7.
+    expect(await expired()).toBe(3);
+
+    // A runOnce queued behind a scheduled sweep is waited for by stop() too, and it clears the backlog.
+    const again = createExpirySweep({ links: w.links, batchSize: 3, everyMs: 60_000 });
+    calls = 10;
+    again.start();
+    let onceDone = false;
+    const once = again.runOnce().then((result) => {
+      onceDone = true;
+      return result;
+    });
+    await again.stop();
+    expect(onceDone).toBe(true);
+    expect(inFlight).toBe(0);
+    expect((await once).isOk()).toBe(true);
+    expect(await expired()).toBe(7);
+  });
+
+  it("a callback that throws is logged, never a rejection of runOnce", async () => {
+    const w = await world(1);
+    w.clock.advance(2 * HOUR);
+    const sweep = createExpirySweep({
+      links: w.links,
+      onExpired: () => {
+        throw new Error("the caller's bug");
+      },
+    });
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      expect((await sweep.runOnce())._unsafeUnwrap()).toBe(1);
+      expect(errors).toHaveBeenCalledWith("[paylink/expiry] onExpired threw:", expect.any(Error));
+    } finally {
+      errors.mockRestore();
+    }
   });
 
   it("refuses an interval or batch size that is not a whole number of at least 1", () => {
