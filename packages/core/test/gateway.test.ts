@@ -78,7 +78,8 @@ describe("createPaymentLinks({ gateway })", () => {
     const { gateway } = recordingGateway(() => Promise.reject(new Error("socket hang up")));
     const { links, clock } = setup({ gateway });
     const failure = (await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrapErr();
-    expect(failure).toEqual({
+    // Strict: no `retryAfterMs` key at all when the provider named no wait.
+    expect(failure).toStrictEqual({
       code: "provider_unavailable",
       message: expect.stringContaining("provider"),
     });

@@ -1,4 +1,11 @@
-import { type CommandOptions, createPaymentLinks, type PaymentStore, type Scope } from "@paylink/core";
+import {
+  type CommandOptions,
+  createPaymentLinks,
+  type Payment,
+  PaymentSchema,
+  type PaymentStore,
+  type Scope,
+} from "@paylink/core";
 import { createMemoryStore } from "@paylink/store-memory";
 import { type FakeClock, fakeClock } from "@paylink/testing";
 import { describe, expect, test } from "vitest";
@@ -457,5 +464,69 @@ describe("an id collision at create, with a gateway", () => {
       expect(link.providerState?.reference).toBe(kept);
       expect(stopped).toEqual([lost]);
     }
+  });
+});
+
+describe("the provider state as the schema describes it", () => {
+  test("every provider state the commands write is a valid PaymentSchema payment; other values are not", async () => {
+    const { links, clock, store } = withGateway();
+    const written: Payment[] = [];
+    const keep = (payment: Payment) => {
+      written.push(payment);
+      return payment.id;
+    };
+    const link = async () => keep((await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap());
+    const open = await link(); // stop none, refund none
+    const stopped = await link();
+    await links.cancel(SCOPE, stopped); // stop pending
+    await links.recordProviderStop(SCOPE, stopped, { outcome: "confirmed" });
+    const refusedStop = await link();
+    await links.cancel(SCOPE, refusedStop);
+    await links.recordProviderStop(SCOPE, refusedStop, { outcome: "refused", detail: "unknown link" });
+    for (const outcome of ["pending", "succeeded", "refused"] as const) {
+      const late = await link();
+      await links.cancel(SCOPE, late);
+      await links.paymentSucceeded(SCOPE, late, { providerPayment: { reference: `pi_${outcome}` } });
+      await links.paymentSucceeded(SCOPE, late, { providerPayment: { reference: `pi_${outcome}_2` } });
+      await links.recordRefund(
+        SCOPE,
+        late,
+        outcome === "refused"
+          ? { outcome, paymentReference: `pi_${outcome}_2`, detail: "disputed" }
+          : { outcome, paymentReference: `pi_${outcome}_2`, reference: `re_${outcome}` },
+      );
+    }
+    for (const { event } of await store.readEvents(0, 1000)) written.push(event.payment);
+    const states = new Set(written.map((p) => `${p.providerState?.stop}/${p.providerState?.refund}`));
+    // Every value of both enums was written at least once.
+    for (const value of ["none", "pending", "confirmed", "refused"]) {
+      expect([...states].some((s) => s.startsWith(`${value}/`))).toBe(true);
+    }
+    for (const value of ["none", "pending", "succeeded", "refused"]) {
+      expect([...states].some((s) => s.endsWith(`/${value}`))).toBe(true);
+    }
+    expect(written.some((p) => p.providerState?.earlierPaymentReferences !== undefined)).toBe(true);
+    for (const payment of written) expect(PaymentSchema.safeParse(payment).success, payment.id).toBe(true);
+
+    const sample = (await links.get(SCOPE, open))._unsafeUnwrap();
+    for (const wrong of [
+      { stop: "stopped" },
+      { refund: "done" },
+      { extra: 1 },
+      { earlierPaymentReferences: [1] },
+    ]) {
+      const payment = { ...sample, providerState: { ...sample.providerState!, ...wrong } };
+      expect(PaymentSchema.safeParse(payment).success, JSON.stringify(wrong)).toBe(false);
+    }
+  });
+
+  test("a single provider payment writes no earlierPaymentReferences key at all", async () => {
+    const { links, clock } = withGateway();
+    const link = (await links.create(SCOPE, linkInput(clock.now())))._unsafeUnwrap();
+    const paid = (
+      await links.paymentSucceeded(SCOPE, link.id, { providerPayment: { reference: "pi_1" } })
+    )._unsafeUnwrap();
+    expect(paid.providerState?.paymentReference).toBe("pi_1");
+    expect("earlierPaymentReferences" in paid.providerState!).toBe(false);
   });
 });
